@@ -1,0 +1,63 @@
+# Two commands for a new user: `make run` and `make test`. Everything else is a building block.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+SERVICES := gateway auth video streaming billing analytics
+STAMP := $(VENV)/.installed
+
+export STREAMIFY_DEV ?= 1
+export PATH := $(BIN):$(PATH)
+
+.PHONY: install protos run prepare demo test lint bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	@touch $@
+
+## Generate the gRPC modules from protos/ into build/protos (also done on demand at import).
+protos: install
+	python -c "from common.grpc import generate_all; generate_all(force=True)"
+
+## Migrate every service's database, declare the broker topology, create the dev superuser.
+prepare: install
+	@for s in $(SERVICES); do \
+	  (cd $${s}_project && python manage.py migrate --noinput -v0 \
+	    && python manage.py setup_broker \
+	    && { [ "$$STREAMIFY_DEV" != 1 ] || python manage.py ensure_dev_superuser; }) || exit 1; \
+	done
+
+## Embedded mode only: the demo viewer and a few generated sample videos, so the catalog is not empty.
+demo: prepare
+	@if [ "$$STREAMIFY_DEV" = 1 ]; then \
+	  owner=$$(cd auth_project && python manage.py ensure_demo_user) \
+	  && (cd video_project && python manage.py seed_demo_videos --owner-id "$$owner"); \
+	fi
+
+run: demo
+	@python -m deploy.banner
+	honcho --procfile deploy/Procfile --app-root . start
+
+test: install
+	@bash tests/run_all.sh
+
+lint: install
+	ruff check .
+	ruff format --check .
+
+## Figures (minutes, not seconds; PostgreSQL and RabbitMQ where the bench needs them).
+## Each script takes options for bigger runs, e.g. analytics' --sizes 100000,1000000.
+bench: install
+	python -m tests.bench.events
+	cd auth_project && python -m pytest -q -s -p no:cacheprovider bench/logins_and_tokens.py
+	cd video_project && python bench/upload_and_processing.py
+	cd streaming_project && python bench/playback.py
+	cd analytics_project && python bench/projections.py
+	cd gateway_project && python -m pytest -q -s -p no:cacheprovider bench/gateway_costs.py
+
+clean:
+	rm -rf var

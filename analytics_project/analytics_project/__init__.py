@@ -1,0 +1,5 @@
+"""Analytics service."""
+
+from analytics_project.celery import app as celery_app
+
+__all__ = ["celery_app"]

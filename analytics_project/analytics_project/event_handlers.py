@@ -1,0 +1,19 @@
+"""Every event type the analytics service consumes, and the handler that applies it.
+
+All of them go to the event store through one handler; the projectors decide what each means.
+"""
+
+HANDLERS: dict[str, str] = {
+    "user.registered": "insights.events.handle_event",
+    "user.logged_in": "insights.events.handle_event",
+    "user.deleted": "insights.events.handle_event",
+    "video.uploaded": "insights.events.handle_event",
+    "video.ready": "insights.events.handle_event",
+    "video.failed": "insights.events.handle_event",
+    "video.deleted": "insights.events.handle_event",
+    "stream.started": "insights.events.handle_event",
+    "stream.ended": "insights.events.handle_event",
+    "video.watched": "insights.events.handle_event",
+    "payment.processed": "insights.events.handle_event",
+    "wallet.credited": "insights.events.handle_event",
+}

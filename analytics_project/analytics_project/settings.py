@@ -1,0 +1,11 @@
+from pathlib import Path
+
+from common.settings import service_settings
+
+globals().update(
+    service_settings(
+        "analytics",
+        project_dir=Path(__file__).resolve().parent.parent,
+        apps=["insights"],
+    )
+)

@@ -1,0 +1,346 @@
+"""Reads: every query answers from one generation, the one the head names when it starts.
+
+Unknown ids are not errors here: a video or user analytics has heard nothing about has
+zero views, so its stats and history are zeros and empty lists (see docs/analytics.md).
+"""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.db.models import Count, Max
+from django.db.models.functions import TruncMonth, TruncWeek
+
+from insights.models import (
+    Checkpoint,
+    DailyMetric,
+    DailyViewer,
+    PlatformStats,
+    ProjectionHead,
+    StoredEvent,
+    UserStats,
+    VideoStats,
+    ViewRecord,
+)
+
+PERIODS = ("daily", "weekly", "monthly")
+DEFAULT_BUCKETS = {"daily": 30, "weekly": 12, "monthly": 12}
+MAX_BUCKETS = 400
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The generation a query reads and how current its projections are."""
+
+    generation: int
+    from_time: object
+    positions: dict[str, int]
+    head_position: int
+
+    def freshness(self, projector: str) -> dict:
+        """Where the projection stands: `lagEvents` stored events it has not applied yet."""
+        position = self.positions.get(projector, 0)
+        lag = 0
+        if position < self.head_position:
+            lag = StoredEvent.objects.filter(
+                position__gt=position, position__lte=self.head_position
+            ).count()
+        return {
+            "generation": self.generation,
+            "projection": projector,
+            "position": position,
+            "headPosition": self.head_position,
+            "lagEvents": lag,
+            "fromTimestamp": self.from_time.isoformat() if self.from_time else None,
+        }
+
+
+def snapshot_current() -> Snapshot:
+    """The active generation (0 before the first event: every read model is then empty)."""
+    head = ProjectionHead.objects.select_related("generation").first()
+    head_position = StoredEvent.objects.aggregate(p=Max("position"))["p"] or 0
+    if head is None:
+        return Snapshot(generation=0, from_time=None, positions={}, head_position=head_position)
+    positions = dict(
+        Checkpoint.objects.filter(generation_id=head.generation_id).values_list(
+            "projector", "position"
+        )
+    )
+    return Snapshot(
+        generation=head.generation_id,
+        from_time=head.generation.from_time,
+        positions=positions,
+        head_position=head_position,
+    )
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _average(total: int, count: int) -> float:
+    return round(total / count, 2) if count else 0.0
+
+
+def video_payload(row: VideoStats | None, video_id: int) -> dict:
+    row = row or VideoStats(video_id=video_id)
+    return {
+        "videoId": row.video_id,
+        "title": row.title,
+        "category": row.category,
+        "status": row.status,
+        "totalViews": row.views,
+        "uniqueViewers": row.unique_viewers,
+        "totalWatchTime": row.watch_seconds,
+        "averageWatchTime": _average(row.watch_seconds, row.views),
+        "revenue": row.revenue,
+        "lastViewedAt": _iso(row.last_viewed_at),
+    }
+
+
+def video_stats_get(*, video_id: int, snapshot: Snapshot | None = None) -> dict:
+    snapshot = snapshot or snapshot_current()
+    row = VideoStats.objects.filter(generation=snapshot.generation, video_id=video_id).first()
+    return {
+        **video_payload(row, video_id),
+        "freshness": snapshot.freshness(Checkpoint.READ_MODELS),
+    }
+
+
+def video_stats_list(*, video_ids: list[int]) -> dict:
+    """Stats of several videos from one snapshot (zeros for a video nobody watched)."""
+    snapshot = snapshot_current()
+    rows = {
+        row.video_id: row
+        for row in VideoStats.objects.filter(generation=snapshot.generation, video_id__in=video_ids)
+    }
+    return {
+        "videos": [video_payload(rows.get(video_id), video_id) for video_id in video_ids],
+        "freshness": snapshot.freshness(Checkpoint.READ_MODELS),
+    }
+
+
+def user_profile_active(user_id: int) -> bool:
+    snapshot = snapshot_current()
+    return UserStats.objects.filter(
+        generation=snapshot.generation, user_id=user_id, profile_active=True
+    ).exists()
+
+
+def user_summary(row: UserStats | None, user_id: int) -> dict:
+    row = row or UserStats(user_id=user_id)
+    return {
+        "userId": row.user_id,
+        "profileActive": row.profile_active,
+        "deleted": row.deleted_at is not None,
+        "totalViews": row.views,
+        "totalWatchTime": row.watch_seconds,
+        "averageWatchTime": _average(row.watch_seconds, row.views),
+        "amountSpent": row.amount_spent,
+        "amountDeposited": row.amount_deposited,
+        "registeredAt": _iso(row.registered_at),
+        "lastLoginAt": _iso(row.last_login_at),
+        "lastViewedAt": _iso(row.last_viewed_at),
+    }
+
+
+def user_history_get(*, user_id: int, limit: int = 50, offset: int = 0) -> dict:
+    """The user's totals and their views newest first (deleted users keep no history)."""
+    snapshot = snapshot_current()
+    g = snapshot.generation
+    user = UserStats.objects.filter(generation=g, user_id=user_id).first()
+    views = list(
+        ViewRecord.objects.filter(generation=g, user_id=user_id).order_by("-position")[
+            offset : offset + limit
+        ]
+    )
+    titles = dict(
+        VideoStats.objects.filter(
+            generation=g, video_id__in={v.video_id for v in views}
+        ).values_list("video_id", "title")
+    )
+    return {
+        **user_summary(user, user_id),
+        "history": [
+            {
+                "videoId": v.video_id,
+                "title": titles.get(v.video_id, ""),
+                "watchTime": v.watch_seconds,
+                "sessionId": v.session_id or None,
+                "watchedAt": v.occurred_at.isoformat(),
+            }
+            for v in views
+        ],
+        "limit": limit,
+        "offset": offset,
+        "freshness": snapshot.freshness(Checkpoint.READ_MODELS),
+    }
+
+
+def platform_payload(row: PlatformStats | None) -> dict:
+    row = row or PlatformStats()
+    return {
+        "totalUsers": row.users,
+        "totalVideos": row.videos,
+        "uniqueViewers": row.viewers,
+        "totalViews": row.views,
+        "totalWatchTime": row.watch_seconds,
+        "averageWatchTime": _average(row.watch_seconds, row.views),
+        "totalRevenue": row.revenue,
+        "totalDeposits": row.deposits,
+        "streamsStarted": row.streams_started,
+        "streamsEnded": row.streams_ended,
+        "activeStreams": max(row.streams_started - row.streams_ended, 0),
+        "logins": row.logins,
+    }
+
+
+def platform_stats_get(*, snapshot: Snapshot | None = None) -> dict:
+    snapshot = snapshot or snapshot_current()
+    row = PlatformStats.objects.filter(generation=snapshot.generation).first()
+    return {**platform_payload(row), "freshness": snapshot.freshness(Checkpoint.READ_MODELS)}
+
+
+TOP_ORDER = {
+    "views": ["-views", "-watch_seconds", "video_id"],
+    "watchTime": ["-watch_seconds", "-views", "video_id"],
+    "revenue": ["-revenue", "-views", "video_id"],
+}
+
+
+def video_top_list(*, by: str = "views", limit: int = 10, snapshot: Snapshot | None = None):
+    """The best videos by views, watch time or revenue; deleted videos are left out."""
+    snapshot = snapshot or snapshot_current()
+    rows = (
+        VideoStats.objects.filter(generation=snapshot.generation)
+        .exclude(status="deleted")
+        .order_by(*TOP_ORDER[by])[:limit]
+    )
+    return [video_payload(row, row.video_id) for row in rows]
+
+
+def revenue_get(*, limit: int = 10) -> dict:
+    snapshot = snapshot_current()
+    platform = platform_stats_get(snapshot=snapshot)
+    by_video = VideoStats.objects.filter(generation=snapshot.generation, revenue__gt=0).order_by(
+        "-revenue", "video_id"
+    )[:limit]
+    return {
+        "totalRevenue": platform["totalRevenue"],
+        "totalDeposits": platform["totalDeposits"],
+        "byVideo": [
+            {"videoId": v.video_id, "title": v.title, "revenue": v.revenue, "views": v.views}
+            for v in by_video
+        ],
+        "freshness": platform["freshness"],
+    }
+
+
+def _bucket_start(period: str, day: date) -> date:
+    if period == "weekly":
+        return day - timedelta(days=day.weekday())
+    if period == "monthly":
+        return day.replace(day=1)
+    return day
+
+
+def _next_bucket(period: str, start: date) -> date:
+    if period == "weekly":
+        return start + timedelta(days=7)
+    if period == "monthly":
+        return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return start + timedelta(days=1)
+
+
+def _bucket_label(period: str, start: date) -> str:
+    if period == "weekly":
+        year, week, _ = start.isocalendar()
+        return f"{year}-W{week:02d}"
+    if period == "monthly":
+        return start.strftime("%Y-%m")
+    return start.isoformat()
+
+
+def report_buckets(*, period: str, start: date, end: date) -> list[date]:
+    """Bucket start dates covering [start, end] (UTC days; weeks start on Monday)."""
+    buckets, current = [], _bucket_start(period, start)
+    while current <= end:
+        buckets.append(current)
+        current = _next_bucket(period, current)
+    return buckets
+
+
+def report_default_range(*, period: str, today: date) -> tuple[date, date]:
+    first = _bucket_start(period, today)
+    for _ in range(DEFAULT_BUCKETS[period] - 1):
+        first = _bucket_start(period, first - timedelta(days=1))
+    return first, today
+
+
+def report_get(*, period: str, start: date, end: date, snapshot: Snapshot | None = None) -> dict:
+    """Figures per UTC day, ISO week or calendar month between `start` and `end` inclusive.
+
+    Viewers are distinct users within each bucket (not the sum of the daily counts).
+    """
+    snapshot = snapshot or snapshot_current()
+    g = snapshot.generation
+    buckets = report_buckets(period=period, start=start, end=end)
+    first, last = buckets[0], _next_bucket(period, buckets[-1]) - timedelta(days=1)
+    sums = {
+        b: {"views": 0, "watchTime": 0, "revenue": 0, "deposits": 0, "newUsers": 0, "streams": 0}
+        for b in buckets
+    }
+    for row in DailyMetric.objects.filter(generation=g, day__gte=first, day__lte=last):
+        figures = sums[_bucket_start(period, row.day)]
+        figures["views"] += row.views
+        figures["watchTime"] += row.watch_seconds
+        figures["revenue"] += row.revenue
+        figures["deposits"] += row.deposits
+        figures["newUsers"] += row.new_users
+        figures["streams"] += row.streams_started
+    viewers = DailyViewer.objects.filter(generation=g, day__gte=first, day__lte=last)
+    if period == "daily":
+        counted = viewers.values("day").annotate(n=Count("user_id")).values_list("day", "n")
+    else:
+        trunc = TruncWeek if period == "weekly" else TruncMonth
+        counted = (
+            viewers.annotate(bucket=trunc("day"))
+            .values("bucket")
+            .annotate(n=Count("user_id", distinct=True))
+            .values_list("bucket", "n")
+        )
+    distinct = {(b.date() if hasattr(b, "date") else b): n for b, n in counted}
+    rows = [
+        {
+            "period": _bucket_label(period, b),
+            "start": b.isoformat(),
+            "end": (_next_bucket(period, b) - timedelta(days=1)).isoformat(),
+            **sums[b],
+            "uniqueViewers": distinct.get(b, 0),
+        }
+        for b in buckets
+    ]
+    totals = {key: sum(r[key] for r in rows) for key in sums[buckets[0]]}
+    totals["uniqueViewers"] = viewers.values("user_id").distinct().count()
+    return {
+        "period": period,
+        "from": first.isoformat(),
+        "to": last.isoformat(),
+        "rows": rows,
+        "totals": totals,
+        "freshness": snapshot.freshness(Checkpoint.DAILY_METRICS),
+    }
+
+
+def dashboard_get(*, today: date) -> dict:
+    snapshot = snapshot_current()
+    start = today - timedelta(days=6)
+    last_week = report_get(period="daily", start=start, end=today, snapshot=snapshot)
+    return {
+        "platform": platform_stats_get(snapshot=snapshot),
+        "topVideos": video_top_list(by="views", limit=5, snapshot=snapshot),
+        "last7Days": last_week["rows"],
+        "freshness": {
+            Checkpoint.READ_MODELS: snapshot.freshness(Checkpoint.READ_MODELS),
+            Checkpoint.DAILY_METRICS: snapshot.freshness(Checkpoint.DAILY_METRICS),
+        },
+    }

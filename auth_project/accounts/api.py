@@ -1,0 +1,253 @@
+"""REST adapters of the auth service: parse, call one service or selector, shape the answer."""
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.exceptions import APIException
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import selectors, services
+from accounts.authentication import ActiveUserTokenAuthentication
+from accounts.serializers import (
+    LoginSerializer,
+    ProfileUpdateSerializer,
+    RefreshTokenSerializer,
+    RegisterSerializer,
+)
+from common.auth.authentication import ServiceTokenAuthentication
+from common.auth.permissions import IsInternalService
+from common.openapi import (
+    BODY_TOO_LARGE,
+    INTERNAL,
+    SERVICE_TOKEN_ERRORS,
+    USER_TOKEN_ERRORS,
+    error_responses,
+    message_serializer,
+)
+
+DELETE_USERS_SCOPE = "users:delete"
+
+
+class EmailTakenError(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "Email already registered"
+    default_code = "email_taken"
+
+
+class Unauthorized(APIException):
+    """401 from a public view (DRF would turn AuthenticationFailed into 403 there)."""
+
+    status_code = status.HTTP_401_UNAUTHORIZED
+    default_detail = "Invalid credentials"
+    default_code = "unauthorized"
+
+
+# Response shapes for the OpenAPI schema only: the answers are built by `selectors`.
+
+
+class UserPayloadSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    email = serializers.EmailField()
+    firstName = serializers.CharField()
+    lastName = serializers.CharField()
+
+
+class UserProfileSerializer(UserPayloadSerializer):
+    isStaff = serializers.BooleanField()
+    createdAt = serializers.DateTimeField()
+    updatedAt = serializers.DateTimeField()
+
+
+class TokenPairSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text="Access token (RS256 JWT) for `Authorization: Bearer`.")
+    refreshToken = serializers.CharField(help_text="Single use: refreshing rotates it.")
+
+
+def _parse(serializer_class, request) -> dict:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class PublicView(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+
+class UserView(APIView):
+    authentication_classes = [ActiveUserTokenAuthentication]
+    permission_classes = [IsAuthenticated]
+
+
+class RegisterView(PublicView):
+    @extend_schema(
+        summary="Create an account",
+        request=RegisterSerializer,
+        responses={
+            201: message_serializer("Registered", user=UserPayloadSerializer()),
+            **error_responses(
+                {400: "Invalid body", 409: "Email already registered", **BODY_TOO_LARGE}
+            ),
+        },
+    )
+    def post(self, request):
+        data = _parse(RegisterSerializer, request)
+        try:
+            user = services.user_register(
+                email=data["email"],
+                password=data["password"],
+                first_name=data["firstName"],
+                last_name=data["lastName"],
+            )
+        except services.EmailTaken as exc:
+            raise EmailTakenError() from exc
+        return Response(
+            {"message": "User registered successfully", "user": selectors.user_payload(user)},
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class LoginView(PublicView):
+    @extend_schema(
+        summary="Exchange email and password for a token pair",
+        request=LoginSerializer,
+        responses={
+            200: message_serializer(
+                "LoggedIn", token=serializers.CharField(), refreshToken=serializers.CharField()
+            ),
+            **error_responses(
+                {400: "Invalid body", 401: "Invalid email or password", **BODY_TOO_LARGE}
+            ),
+        },
+    )
+    def post(self, request):
+        data = _parse(LoginSerializer, request)
+        try:
+            pair = services.user_login(email=data["email"], password=data["password"])
+        except services.InvalidCredentials as exc:
+            raise Unauthorized("Invalid email or password") from exc
+        return Response(
+            {"message": "Login successful", "token": pair.access, "refreshToken": pair.refresh}
+        )
+
+
+class TokenRefreshView(PublicView):
+    @extend_schema(
+        summary="Rotate a refresh token into a new token pair",
+        request=RefreshTokenSerializer,
+        responses={
+            200: TokenPairSerializer,
+            **error_responses(
+                {
+                    400: "Invalid body",
+                    401: "Refresh token invalid, expired, revoked or already used",
+                    **BODY_TOO_LARGE,
+                }
+            ),
+        },
+    )
+    def post(self, request):
+        data = _parse(RefreshTokenSerializer, request)
+        try:
+            pair = services.token_refresh(refresh_token=data["refreshToken"])
+        except services.InvalidRefreshToken as exc:
+            raise Unauthorized(f"Invalid refresh token: {exc}") from exc
+        return Response({"token": pair.access, "refreshToken": pair.refresh})
+
+
+class LogoutView(PublicView):
+    @extend_schema(
+        summary="Revoke a refresh token",
+        request=RefreshTokenSerializer,
+        responses={
+            200: message_serializer("LoggedOut"),
+            **error_responses(
+                {
+                    400: "Invalid body",
+                    401: "Refresh token invalid, expired or already revoked",
+                    **BODY_TOO_LARGE,
+                }
+            ),
+        },
+    )
+    def post(self, request):
+        data = _parse(RefreshTokenSerializer, request)
+        try:
+            services.token_revoke(refresh_token=data["refreshToken"])
+        except services.InvalidRefreshToken as exc:
+            raise Unauthorized(f"Invalid refresh token: {exc}") from exc
+        return Response({"message": "Logged out: the refresh token is revoked"})
+
+
+_ACTIVE_USER_ERRORS = error_responses(
+    {**USER_TOKEN_ERRORS, 403: "Token invalid or expired, or its user no longer active"}
+)
+
+
+class VerifyView(UserView):
+    @extend_schema(
+        summary="Check an access token and return its user",
+        request=None,
+        responses={
+            200: UserPayloadSerializer,
+            **_ACTIVE_USER_ERRORS,
+        },
+    )
+    def post(self, request):
+        return Response(selectors.user_payload(request.user))
+
+    get = post
+
+
+class ProfileView(UserView):
+    @extend_schema(
+        summary="The signed-in user's profile",
+        responses={200: UserProfileSerializer, **_ACTIVE_USER_ERRORS},
+    )
+    def get(self, request):
+        return Response(selectors.user_profile(request.user))
+
+    @extend_schema(
+        summary="Change the signed-in user's first and/or last name",
+        request=ProfileUpdateSerializer,
+        responses={
+            200: message_serializer("ProfileUpdated", user=UserProfileSerializer()),
+            **_ACTIVE_USER_ERRORS,
+            **error_responses({400: "Invalid body, or neither name given", **BODY_TOO_LARGE}),
+        },
+    )
+    def put(self, request):
+        data = _parse(ProfileUpdateSerializer, request)
+        user = services.user_update_profile(
+            user=request.user, first_name=data.get("firstName"), last_name=data.get("lastName")
+        )
+        return Response({"message": "Profile updated", "user": selectors.user_profile(user)})
+
+    patch = put
+
+
+class InternalUserView(APIView):
+    """Saga compensation: only another service holding `users:delete` may delete an account."""
+
+    authentication_classes = [ServiceTokenAuthentication]
+    permission_classes = [IsInternalService]
+    service_scope = DELETE_USERS_SCOPE
+
+    @extend_schema(
+        summary="Delete an account (saga compensation)",
+        tags=[INTERNAL],
+        responses={
+            200: inline_serializer(
+                "UserDeleted",
+                {
+                    "userId": serializers.IntegerField(),
+                    "deleted": serializers.BooleanField(help_text="False: there was no such user"),
+                },
+            ),
+            **error_responses(SERVICE_TOKEN_ERRORS),
+        },
+    )
+    def delete(self, request, user_id: int):
+        deleted = services.user_delete(user_id=user_id)
+        return Response({"userId": user_id, "deleted": deleted})

@@ -1,0 +1,84 @@
+"""gRPC adapter of `auth.AuthService`: proto <-> selectors; errors become status codes here only."""
+
+from functools import wraps
+
+import grpc
+from django.db import DatabaseError
+from django.utils import timezone
+
+from accounts import selectors
+from common import grpc as streamify_grpc
+
+auth_pb2, auth_pb2_grpc = streamify_grpc.proto_modules("auth")
+
+SERVICE_NAME = auth_pb2.DESCRIPTOR.services_by_name["AuthService"].full_name
+MAX_TOKEN_CHARS = 8192
+
+
+def _status_codes(method):
+    @wraps(method)
+    def run(self, request, context):
+        try:
+            return method(self, request, context)
+        except selectors.CallerRefused as exc:
+            code = (
+                grpc.StatusCode.UNAUTHENTICATED
+                if exc.anonymous
+                else grpc.StatusCode.PERMISSION_DENIED
+            )
+            context.abort(code, str(exc))
+        except DatabaseError as exc:
+            context.abort(
+                grpc.StatusCode.UNAVAILABLE, f"database unavailable: {type(exc).__name__}"
+            )
+
+    return run
+
+
+class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
+    @_status_codes
+    def VerifyToken(self, request, context):
+        if len(request.token) > MAX_TOKEN_CHARS:
+            return auth_pb2.VerifyTokenResponse(valid=False, error="Invalid token: too long")
+        try:
+            user = selectors.token_verify(token=request.token)
+        except selectors.TokenInvalid as exc:
+            return auth_pb2.VerifyTokenResponse(valid=False, error=str(exc))
+        return auth_pb2.VerifyTokenResponse(
+            valid=True,
+            user_id=user.id,
+            email=user.email,
+            first_name=user.first_name,
+            last_name=user.last_name,
+            is_staff=user.is_staff,
+        )
+
+    @_status_codes
+    def GetUserProfile(self, request, context):
+        metadata = dict(context.invocation_metadata())
+        selectors.profile_reader_check(
+            authorization=metadata.get("authorization", ""), user_id=request.user_id
+        )
+        user = selectors.user_get(user_id=request.user_id)
+        if user is None:
+            context.abort(grpc.StatusCode.NOT_FOUND, f"user {request.user_id} not found")
+        return auth_pb2.UserProfileResponse(
+            id=user.id,
+            email=user.email,
+            first_name=user.first_name,
+            last_name=user.last_name,
+            is_active=user.is_active,
+            created_at=user.created_at.isoformat(),
+            updated_at=user.updated_at.isoformat(),
+        )
+
+    def HealthCheck(self, request, context):
+        return auth_pb2.HealthCheckResponse(
+            status=streamify_grpc.serving_status(),
+            service="auth",
+            timestamp=timezone.now().isoformat(),
+        )
+
+
+def add_servicers(server: grpc.Server) -> None:
+    auth_pb2_grpc.add_AuthServiceServicer_to_server(AuthServicer(), server)

@@ -1,0 +1,49 @@
+"""Auth's steps of the registration saga (run by the auth worker on `auth.commands`)."""
+
+from rest_framework.exceptions import ValidationError
+
+from accounts import services
+from accounts.serializers import SagaCreateUserSerializer
+from common.errors import flatten_details
+from common.saga import saga_step
+
+
+class SagaStepRejected(Exception):
+    """The step's input is invalid; retrying cannot help."""
+
+
+@saga_step("auth.saga.create_user")
+def create_user(
+    *, saga_id: str, email: str, password_hash: str, first_name: str, last_name: str
+) -> dict:
+    """Create the saga's user once (idempotent by saga_id); duplicate email raises."""
+    serializer = SagaCreateUserSerializer(
+        data={
+            "saga_id": saga_id,
+            "email": email,
+            "password_hash": password_hash,
+            "first_name": first_name,
+            "last_name": last_name,
+        }
+    )
+    try:
+        serializer.is_valid(raise_exception=True)
+    except ValidationError as exc:
+        raise SagaStepRejected(f"invalid user data: {flatten_details(exc.detail)}") from exc
+    data = serializer.validated_data
+    try:
+        user = services.user_create_for_saga(**data)
+    except services.EmailTaken as exc:
+        raise SagaStepRejected(f"email already registered: {exc.email}") from exc
+    return {
+        "userId": user.id,
+        "email": user.email,
+        "firstName": user.first_name,
+        "lastName": user.last_name,
+    }
+
+
+@saga_step("auth.saga.delete_user")
+def delete_user(*, saga_id: str, user_id: int) -> dict:
+    """Undo create_user of this saga (only the user it created); repeatable."""
+    return {"deleted": services.user_delete_for_saga(saga_id=str(saga_id), user_id=int(user_id))}

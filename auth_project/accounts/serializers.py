@@ -1,0 +1,97 @@
+"""Request parsing for the REST API and saga steps: strict types, bounded sizes, no extra keys."""
+
+from django.contrib.auth.hashers import identify_hasher
+from rest_framework import serializers
+
+PASSWORD_MIN, PASSWORD_MAX = 8, 64
+NAME_MIN, NAME_MAX = 2, 50
+EMAIL_MAX = 254
+TOKEN_MAX = 4096
+
+
+class StrictSerializer(serializers.Serializer):
+    """Reject keys the serializer does not declare: a typo must not be silently ignored."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError(
+                    {name: ["Unknown field."] for name in unknown[:20]}
+                )
+        return super().to_internal_value(data)
+
+
+class StrictCharField(serializers.CharField):
+    """A string, and only a string: DRF would otherwise turn 12 or true into "12" / "True"."""
+
+    default_error_messages = {"not_a_string": "Must be a string."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("not_a_string")
+        return super().to_internal_value(data)
+
+
+class StrictEmailField(serializers.EmailField):
+    default_error_messages = {"not_a_string": "Must be a string."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("not_a_string")
+        return super().to_internal_value(data).strip().lower()
+
+
+def name_field(**options) -> StrictCharField:
+    return StrictCharField(min_length=NAME_MIN, max_length=NAME_MAX, **options)
+
+
+class RegisterSerializer(StrictSerializer):
+    email = StrictEmailField(max_length=EMAIL_MAX)
+    password = StrictCharField(
+        min_length=PASSWORD_MIN, max_length=PASSWORD_MAX, trim_whitespace=False
+    )
+    firstName = name_field()
+    lastName = name_field()
+
+
+class LoginSerializer(StrictSerializer):
+    # Length-bounded but not format-checked: a login must not reveal which rule an input broke.
+    email = StrictCharField(max_length=EMAIL_MAX)
+    password = StrictCharField(max_length=PASSWORD_MAX * 4, trim_whitespace=False)
+
+
+class RefreshTokenSerializer(StrictSerializer):
+    refreshToken = StrictCharField(max_length=TOKEN_MAX)
+
+
+class ProfileUpdateSerializer(StrictSerializer):
+    firstName = name_field(required=False)
+    lastName = name_field(required=False)
+
+    def validate(self, attrs):
+        if not attrs:
+            raise serializers.ValidationError("Give at least one of firstName, lastName.")
+        return attrs
+
+
+class PasswordHashField(StrictCharField):
+    """A hash made by Django's `make_password`; a plaintext password is refused."""
+
+    default_error_messages = {"not_a_hash": "Must be a password hash made by make_password."}
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        try:
+            identify_hasher(value)
+        except ValueError:
+            self.fail("not_a_hash")
+        return value
+
+
+class SagaCreateUserSerializer(StrictSerializer):
+    saga_id = StrictCharField(max_length=64)
+    email = StrictEmailField(max_length=EMAIL_MAX)
+    password_hash = PasswordHashField(max_length=512)
+    first_name = name_field()
+    last_name = name_field()

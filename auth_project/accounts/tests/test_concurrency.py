@@ -1,0 +1,73 @@
+"""Races settled by the database, not by luck: run with real threads on real connections."""
+
+import threading
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from accounts.tests.conftest import events
+from accounts.tests.factories import login, make_user
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _together(*calls):
+    """Run the calls at the same instant in threads; return their results in order."""
+    barrier = threading.Barrier(len(calls))
+    results = [None] * len(calls)
+
+    def run(index, call):
+        try:
+            barrier.wait(timeout=10)
+            results[index] = call()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return results
+
+
+def _register(email):
+    body = {"email": email, "password": "password123", "firstName": "Race", "lastName": "Case"}
+    return lambda: APIClient().post("/api/auth/register", body, format="json").status_code
+
+
+@pytest.mark.parametrize("round_", range(3))
+def test_concurrent_registrations_of_one_email_give_one_201_and_one_409(round_):
+    email = f"race{round_}@example.com"
+
+    statuses = _together(_register(email), _register(email.upper()))
+
+    assert sorted(statuses) == [201, 409]
+    assert User.objects.filter(email=email).count() == 1
+    assert len(events("user.registered")) == 1
+
+
+def test_concurrent_refresh_with_one_token_yields_one_new_pair():
+    tokens = login(APIClient(), make_user())
+
+    def refresh():
+        return (
+            APIClient()
+            .post(
+                "/api/auth/token/refresh", {"refreshToken": tokens["refreshToken"]}, format="json"
+            )
+            .status_code
+        )
+
+    assert sorted(_together(refresh, refresh)) == [200, 401]
+
+
+def test_events_reach_the_broker_after_commit():
+    from common.events.models import OutboxEvent
+
+    make_user()
+
+    row = OutboxEvent.objects.get(type="user.registered")
+    assert row.published_at is not None, row.last_error

@@ -1,0 +1,5 @@
+"""Auth service."""
+
+from auth_project.celery import app as celery_app
+
+__all__ = ["celery_app"]

@@ -1,0 +1,232 @@
+"""REST adapters of the billing service: parse, call one service or selector, shape the answer."""
+
+from django.conf import settings
+from rest_framework import serializers, status
+from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from common.auth.authentication import ServiceTokenAuthentication
+from common.auth.permissions import IsInternalService
+from common.errors import error_body
+from wallets import selectors, services
+
+MAX_KEY_LENGTH = 200
+# Ids and amounts are stored as PostgreSQL bigint.
+MAX_BIGINT = 2**63 - 1
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer and nothing else (no "10", no 10.0, no true), within bigint."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_value", MAX_BIGINT)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, int) or isinstance(data, bool):
+            raise ValidationError("Must be an integer number of cents.")
+        return super().to_internal_value(data)
+
+
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+
+def _user_id(request) -> int:
+    return int(request.user.id)
+
+
+def _idempotency_key(request) -> str | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    if not key or len(key) > MAX_KEY_LENGTH or not key.isascii() or not key.isprintable():
+        raise ValidationError(
+            {"Idempotency-Key": f"must be 1-{MAX_KEY_LENGTH} printable ASCII characters"}
+        )
+    return key
+
+
+def _insufficient(exc: services.InsufficientFunds) -> Response:
+    body = error_body("Insufficient funds", [{"balance": exc.balance, "required": exc.amount}])
+    return Response({**body, "balance": exc.balance}, status=status.HTTP_402_PAYMENT_REQUIRED)
+
+
+class BalanceView(APIView):
+    def get(self, request):
+        user_id = _user_id(request)
+        return Response(
+            {"userId": user_id, "balance": selectors.wallet_balance_get(user_id=user_id)}
+        )
+
+
+class DepositSerializer(serializers.Serializer):
+    amount = StrictIntegerField(min_value=1)
+
+    def validate_amount(self, value):
+        if value > settings.BILLING_MAX_DEPOSIT:
+            raise ValidationError(f"At most {settings.BILLING_MAX_DEPOSIT} cents per deposit.")
+        return value
+
+
+class DepositView(APIView):
+    def post(self, request):
+        serializer = DepositSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            posted = services.deposit_create(
+                user_id=_user_id(request),
+                amount=serializer.validated_data["amount"],
+                idempotency_key=_idempotency_key(request),
+            )
+        except services.IdempotencyConflict as exc:
+            raise Conflict(str(exc)) from exc
+        entry = posted.entry
+        return Response(
+            {
+                "message": "Funds added successfully",
+                "newBalance": entry.balance_after,
+                "amount": entry.amount,
+                "transactionId": entry.id,
+                "replayed": posted.replayed,
+            }
+        )
+
+
+class PageSerializer(serializers.Serializer):
+    limit = serializers.IntegerField(min_value=1, max_value=100, default=20)
+    offset = serializers.IntegerField(min_value=0, max_value=MAX_BIGINT, default=0)
+
+
+class TransactionsView(APIView):
+    def get(self, request):
+        page = PageSerializer(data=request.query_params)
+        page.is_valid(raise_exception=True)
+        limit, offset = page.validated_data["limit"], page.validated_data["offset"]
+        entries, total = selectors.ledger_list(
+            user_id=_user_id(request), limit=limit, offset=offset
+        )
+        return Response(
+            {
+                "transactions": [selectors.entry_payload(e) for e in entries],
+                "total": total,
+                "limit": limit,
+                "offset": offset,
+            }
+        )
+
+
+class RevenueTotalView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request):
+        return Response(selectors.revenue_total())
+
+
+class InternalView(APIView):
+    authentication_classes = [ServiceTokenAuthentication]
+    permission_classes = [IsInternalService]
+
+
+class AccountSerializer(serializers.Serializer):
+    userId = StrictIntegerField(min_value=1)
+
+
+class AccountCreateView(InternalView):
+    service_scope = "billing.accounts"
+
+    def post(self, request):
+        serializer = AccountSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        wallet, created = services.wallet_create(user_id=serializer.validated_data["userId"])
+        return Response(
+            {"userId": wallet.user_id, "balance": wallet.balance, "created": created},
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+class AccountDeleteView(InternalView):
+    service_scope = "billing.accounts"
+
+    def delete(self, request, user_id: int):
+        if user_id > MAX_BIGINT:
+            raise NotFound("No such account")
+        try:
+            deleted = services.wallet_delete(user_id=user_id)
+        except services.WalletNotEmpty as exc:
+            raise Conflict(str(exc)) from exc
+        return Response({"userId": user_id, "deleted": deleted})
+
+
+class ChargeSerializer(serializers.Serializer):
+    userId = StrictIntegerField(min_value=1)
+    amount = StrictIntegerField(min_value=1)
+    idempotencyKey = serializers.CharField(max_length=MAX_KEY_LENGTH)
+    videoId = StrictIntegerField(min_value=1, required=False, allow_null=True, default=None)
+    sessionId = serializers.CharField(max_length=64, required=False, default="")
+    description = serializers.CharField(max_length=200, required=False, default="")
+
+
+class ChargeView(InternalView):
+    """Debit a wallet once per idempotency key: 201 charged, 200 replayed, 402 short of funds."""
+
+    service_scope = "billing.charge"
+
+    def post(self, request):
+        serializer = ChargeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            posted = services.charge_create(
+                user_id=data["userId"],
+                amount=data["amount"],
+                idempotency_key=data["idempotencyKey"],
+                video_id=data["videoId"],
+                session_id=data["sessionId"],
+                description=data["description"],
+            )
+        except services.InsufficientFunds as exc:
+            return _insufficient(exc)
+        except services.IdempotencyConflict as exc:
+            raise Conflict(str(exc)) from exc
+        return Response(
+            _posted_payload(posted, user_id=data["userId"]),
+            status=status.HTTP_200_OK if posted.replayed else status.HTTP_201_CREATED,
+        )
+
+
+class RefundSerializer(serializers.Serializer):
+    idempotencyKey = serializers.CharField(max_length=MAX_KEY_LENGTH)
+    reason = serializers.CharField(max_length=200, required=False, default="")
+
+
+class RefundView(InternalView):
+    """Give back the charge made with a key, once; `refunded: false` when there is none."""
+
+    service_scope = "billing.charge"
+
+    def post(self, request):
+        serializer = RefundSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        posted = services.charge_refund(
+            idempotency_key=serializer.validated_data["idempotencyKey"],
+            reason=serializer.validated_data["reason"],
+        )
+        if posted is None:
+            return Response({"refunded": False})
+        return Response({"refunded": True, **_posted_payload(posted, user_id=None)})
+
+
+def _posted_payload(posted: services.Posted, *, user_id: int | None) -> dict:
+    entry = posted.entry
+    return {
+        "transactionId": entry.id,
+        "userId": user_id if user_id is not None else entry.wallet.user_id,
+        "amount": abs(entry.amount),
+        "balance": entry.balance_after,
+        "idempotencyKey": entry.idempotency_key,
+        "replayed": posted.replayed,
+    }

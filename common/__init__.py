@@ -1,0 +1,1 @@
+"""Mechanics shared by every Streamify service; no service's domain lives here."""

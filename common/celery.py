@@ -1,0 +1,103 @@
+"""One Celery app per service, configured the same way everywhere."""
+
+import logging
+import os
+from importlib import import_module
+
+from celery import Celery, bootsteps
+from django.conf import settings
+from kombu import Exchange, Queue
+
+from common.events.topology import events_queue, handled_types
+from common.saga import commands_queue
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(service: str) -> Celery:
+    """The Celery app of `service`: its default queue, its event queue, and the outbox sweep."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", f"{service}_project.settings")
+    app = Celery(service)
+    app.config_from_object("django.conf:settings", namespace="CELERY")
+    app.autodiscover_tasks(["common.events"], related_name="consumer")
+    app.autodiscover_tasks()
+    app.autodiscover_tasks(related_name="saga")
+    commands = commands_queue(service)
+    app.conf.task_routes = {f"{service}.saga.*": {"queue": commands}}
+    app.conf.task_queues = [
+        Queue(service, Exchange(service), routing_key=service),
+        Queue(commands, Exchange(commands), routing_key=commands),
+    ]
+    if handled_types(service):
+        app.conf.task_queues.append(events_queue(service))
+    app.steps["worker"].add(OutboxSweepStep)
+    return app
+
+
+def service_app() -> Celery:
+    """The Celery app of the service this process runs."""
+    return import_module(f"{settings.SERVICE_NAME}_project.celery").app
+
+
+class PeriodicStep(bootsteps.StartStopStep):
+    """Worker component running `job` every `interval_setting` seconds on the worker's timer.
+
+    The platform has no beat process: periodic chores ride on each worker's own timer, stop
+    with the worker, and are written so that several workers running them at once is safe.
+    `job` is a dotted path to a function returning what it did: a count or a dict of counts,
+    logged when not all zero.
+    """
+
+    requires = {"celery.worker.components:Timer"}
+    job: str
+    interval_setting: str
+
+    def __init__(self, worker, **kwargs):
+        super().__init__(worker, **kwargs)
+        self.timer_ref = None
+
+    def start(self, worker):
+        interval = getattr(settings, self.interval_setting)
+        self.timer_ref = worker.timer.call_repeatedly(interval, run_job, (self.job,))
+
+    def stop(self, worker):
+        if self.timer_ref is not None:
+            self.timer_ref.cancel()
+
+
+def periodic_step(job: str, interval_setting: str) -> type[PeriodicStep]:
+    name = job.rsplit(".", 1)[1]
+    return type(
+        f"Periodic_{name}", (PeriodicStep,), {"job": job, "interval_setting": interval_setting}
+    )
+
+
+def run_job(job: str) -> None:
+    from django.db import close_old_connections
+
+    module, name = job.rsplit(".", 1)
+    close_old_connections()
+    try:
+        done = getattr(import_module(module), name)()
+    except Exception:
+        logger.exception("periodic %s failed", job)
+        return
+    if any(done.values()) if isinstance(done, dict) else done:
+        logger.info("periodic %s: %s", job, done)
+
+
+class OutboxSweepStep(PeriodicStep):
+    """Declare the topology at start, then relay outbox leftovers periodically."""
+
+    job = "common.events.relay.relay_outbox"
+    interval_setting = "EVENTS_SWEEP_SECONDS"
+
+    def start(self, worker):
+        from common.events.topology import declare_topology
+
+        try:
+            with worker.app.connection_for_write() as connection:
+                declare_topology(connection, settings.SERVICE_NAME)
+        except Exception as exc:  # noqa: BLE001 - the consumer declares its queues on connect
+            logger.warning("topology not declared at start (broker unreachable?): %r", exc)
+        super().start(worker)

@@ -1,0 +1,58 @@
+"""Exchanges, queues and bindings, declared by code alike on RabbitMQ and the embedded broker.
+
+streamify.events (topic) --<event type>--> <service>.events --> the service's Celery worker
+streamify.events.dlx (direct) --<service>--> <service>.events.dlq   (held for an operator)
+"""
+
+from importlib import import_module
+
+from kombu import Exchange, Queue, binding
+
+EVENTS_EXCHANGE = Exchange("streamify.events", type="topic", durable=True)
+DEAD_LETTER_EXCHANGE = Exchange("streamify.events.dlx", type="direct", durable=True)
+
+
+def handled_types(service: str) -> list[str]:
+    """Event types `service` consumes: the keys of `<service>_project/event_handlers.py`."""
+    return sorted(import_module(f"{service}_project.event_handlers").HANDLERS)
+
+
+def events_queue_name(service: str) -> str:
+    return f"{service}.events"
+
+
+def dead_letter_queue_name(service: str) -> str:
+    return f"{service}.events.dlq"
+
+
+def events_queue(service: str) -> Queue:
+    """The service's event queue: bound to its event types, and reachable directly by name.
+
+    The direct route (an exchange named like the queue, as Celery gives every queue) is how a
+    retry comes back to this queue alone instead of fanning out to every subscriber again.
+    """
+    name = events_queue_name(service)
+    bindings = [binding(EVENTS_EXCHANGE, routing_key=t) for t in handled_types(service)]
+    queue = Queue(name, bindings=bindings, durable=True)
+    queue.exchange = Exchange(name, type="direct", durable=True)
+    queue.routing_key = name
+    return queue
+
+
+def dead_letter_queue(service: str) -> Queue:
+    return Queue(
+        dead_letter_queue_name(service),
+        exchange=DEAD_LETTER_EXCHANGE,
+        routing_key=service,
+        durable=True,
+    )
+
+
+def declare_topology(connection, service: str) -> None:
+    """Declare both exchanges, the service's event queue with its bindings, and its DLQ."""
+    channel = connection.default_channel
+    EVENTS_EXCHANGE(channel).declare()
+    DEAD_LETTER_EXCHANGE(channel).declare()
+    if handled_types(service):
+        events_queue(service)(channel).declare()
+    dead_letter_queue(service)(channel).declare()

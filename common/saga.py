@@ -1,0 +1,51 @@
+"""Saga steps: Celery tasks a service runs on its command queue `<service>.commands`.
+
+The gateway orchestrates registration (auth creates the user -> billing creates the wallet ->
+analytics creates the profile, compensations in reverse). Each owning service registers its
+steps with `@saga_step("auth.saga.create_user")`; a step is idempotent by `saga_id` and takes
+keyword arguments only, returning a JSON object.
+
+`STREAMIFY_SAGA_FAIL_STEPS` (comma-separated step names) makes the named steps fail: it exists
+so tests and demos can show compensation, and is refused outside dev mode.
+"""
+
+import os
+from functools import wraps
+
+from celery import shared_task
+from django.core.exceptions import ImproperlyConfigured
+
+from common.env import dev_mode
+
+
+class InjectedFailure(Exception):
+    """Raised by a step named in STREAMIFY_SAGA_FAIL_STEPS."""
+
+
+def commands_queue(service: str) -> str:
+    """Where `service`'s saga steps run (its Celery app routes `<service>.saga.*` there)."""
+    return f"{service}.commands"
+
+
+def failing_steps() -> set[str]:
+    names = {n.strip() for n in os.environ.get("STREAMIFY_SAGA_FAIL_STEPS", "").split(",")}
+    names.discard("")
+    if names and not dev_mode():
+        raise ImproperlyConfigured("STREAMIFY_SAGA_FAIL_STEPS is a test switch (dev mode only)")
+    return names
+
+
+def saga_step(name: str, **task_options):
+    """Register `func(**kwargs) -> dict` as saga step `name` on this service's command queue."""
+
+    def decorate(func):
+        @wraps(func)
+        def run(**kwargs):
+            if name in failing_steps():
+                raise InjectedFailure(f"{name} failed on purpose (STREAMIFY_SAGA_FAIL_STEPS)")
+            return func(**kwargs)
+
+        options = {"acks_late": True, "reject_on_worker_lost": True, **task_options}
+        return shared_task(name=name, **options)(run)
+
+    return decorate

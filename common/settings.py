@@ -1,0 +1,219 @@
+"""The settings every service shares; each project's settings.py calls `service_settings`."""
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+
+from common import env
+from common.auth import keys
+from common.paths import var_dir
+
+SHARED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "common",
+    "common.events",
+]
+
+
+def service_settings(
+    service: str, *, project_dir: Path, apps: list[str], signs_tokens: bool = False
+) -> dict:
+    """Return the settings of `service`; its settings module publishes them as globals.
+
+    `signs_tokens` is true only for auth, the one service that holds the JWT private key.
+    """
+    debug = env.flag("DJANGO_DEBUG")
+    return {
+        "SERVICE_NAME": service,
+        "BASE_DIR": project_dir,
+        "SECRET_KEY": env.secret(f"{service.upper()}_SECRET_KEY"),
+        "DEBUG": debug,
+        "ALLOWED_HOSTS": os.environ.get("DJANGO_ALLOWED_HOSTS", "*").split(","),
+        "INSTALLED_APPS": [*SHARED_APPS, *apps],
+        "MIDDLEWARE": [
+            "django.middleware.security.SecurityMiddleware",
+            "common.limits.RequestSizeLimitMiddleware",
+            "whitenoise.middleware.WhiteNoiseMiddleware",
+            "django.contrib.sessions.middleware.SessionMiddleware",
+            "django.middleware.common.CommonMiddleware",
+            "django.middleware.csrf.CsrfViewMiddleware",
+            "django.contrib.auth.middleware.AuthenticationMiddleware",
+            "django.contrib.messages.middleware.MessageMiddleware",
+            "django.middleware.clickjacking.XFrameOptionsMiddleware",
+        ],
+        "ROOT_URLCONF": f"{service}_project.urls",
+        "WSGI_APPLICATION": f"{service}_project.wsgi.application",
+        "TEMPLATES": [
+            {
+                "BACKEND": "django.template.backends.django.DjangoTemplates",
+                "DIRS": [],
+                "APP_DIRS": True,
+                "OPTIONS": {
+                    "context_processors": [
+                        "django.template.context_processors.request",
+                        "django.contrib.auth.context_processors.auth",
+                        "django.contrib.messages.context_processors.messages",
+                    ],
+                },
+            },
+        ],
+        "DATABASES": {"default": database(service)},
+        "CACHES": caches(service),
+        "DEFAULT_AUTO_FIELD": "django.db.models.BigAutoField",
+        "LANGUAGE_CODE": "en-us",
+        "TIME_ZONE": "UTC",
+        "USE_I18N": False,
+        "USE_TZ": True,
+        # One media volume (or bucket) shared read-only with streaming; metadata is never shared.
+        "MEDIA_ROOT": os.environ.get("STREAMIFY_MEDIA_ROOT", str(var_dir() / "media")),
+        "MEDIA_URL": "media/",
+        "STATIC_URL": "static/",
+        "STATIC_ROOT": static_root(service),
+        # Admin assets come straight from the installed apps: no collectstatic step to forget.
+        "WHITENOISE_USE_FINDERS": True,
+        "REST_FRAMEWORK": {
+            "EXCEPTION_HANDLER": "common.errors.exception_handler",
+            "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+            "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+            "DEFAULT_AUTHENTICATION_CLASSES": [
+                "common.auth.authentication.UserTokenAuthentication"
+            ],
+            "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+            "UNAUTHENTICATED_USER": None,
+            "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+        },
+        "SPECTACULAR_SETTINGS": {
+            "TITLE": f"Streamify {service}",
+            "VERSION": "1.0.0",
+            "SERVE_INCLUDE_SCHEMA": False,
+        },
+        "SIMPLE_JWT": jwt_settings(signs_tokens),
+        "SERVICE_TOKEN_SECRET": env.secret("STREAMIFY_SERVICE_SECRET"),
+        "LOGGING": logging_config(),
+        **celery_settings(service),
+        **event_settings(service),
+    }
+
+
+def static_root(service: str) -> Path:
+    # Admin assets are served from the apps (WHITENOISE_USE_FINDERS); the folder only has to exist.
+    path = var_dir() / "static" / service
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def jwt_settings(signs_tokens: bool) -> dict:
+    return {
+        "ALGORITHM": "RS256",
+        "SIGNING_KEY": keys.private_key() if signs_tokens else "",
+        "VERIFYING_KEY": keys.public_key(),
+        "ISSUER": "streamify-auth",
+        "AUDIENCE": "streamify",
+        "ACCESS_TOKEN_LIFETIME": timedelta(minutes=int(os.environ.get("JWT_ACCESS_MINUTES", "15"))),
+        "REFRESH_TOKEN_LIFETIME": timedelta(days=int(os.environ.get("JWT_REFRESH_DAYS", "7"))),
+        "ROTATE_REFRESH_TOKENS": True,
+        "BLACKLIST_AFTER_ROTATION": True,
+        "UPDATE_LAST_LOGIN": False,
+        "AUTH_HEADER_TYPES": ("Bearer",),
+        "USER_ID_FIELD": "id",
+        "USER_ID_CLAIM": "user_id",
+    }
+
+
+def database(service: str) -> dict:
+    """PostgreSQL `streamify_<service>` when its URL is set, else a WAL-mode SQLite file."""
+    url = env.database_url(service)
+    if url:
+        config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+        config["TEST"] = {"NAME": f"test_streamify_{service}"}
+        return config
+    (var_dir() / "db").mkdir(exist_ok=True)
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": var_dir() / "db" / f"{service}.sqlite3",
+        "OPTIONS": {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            # Writers queue up for the lock instead of failing when they upgrade a read.
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        },
+    }
+
+
+def caches(service: str) -> dict:
+    redis_url = os.environ.get("REDIS_URL")
+    if redis_url:
+        backend = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url}
+    else:
+        backend = {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(var_dir() / "cache"),
+        }
+    return {"default": {**backend, "KEY_PREFIX": service}}
+
+
+def celery_settings(service: str) -> dict:
+    url = env.broker_url()
+    options: dict = {}
+    if url.startswith("filesystem"):
+        folder = var_dir() / "broker"
+        for sub in ("queue", "control", "processed"):
+            (folder / sub).mkdir(parents=True, exist_ok=True)
+        options = {
+            "data_folder_in": str(folder / "queue"),
+            "data_folder_out": str(folder / "queue"),
+            "control_folder": str(folder / "control"),
+            "processed_folder": str(folder / "processed"),
+            "polling_interval": float(os.environ.get("STREAMIFY_FS_POLL_SECONDS", "0.05")),
+        }
+    elif url.startswith(("amqp", "pyamqp")):
+        options = {"confirm_publish": True}
+    return {
+        "CELERY_BROKER_URL": url,
+        "CELERY_BROKER_TRANSPORT_OPTIONS": options,
+        "CELERY_BROKER_CONNECTION_TIMEOUT": 3,
+        "CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP": True,
+        "CELERY_BROKER_HEARTBEAT": 0,
+        "CELERY_TASK_DEFAULT_QUEUE": service,
+        "CELERY_TASK_SERIALIZER": "json",
+        "CELERY_ACCEPT_CONTENT": ["json"],
+        "CELERY_RESULT_SERIALIZER": "json",
+        "CELERY_TASK_IGNORE_RESULT": True,
+        "CELERY_WORKER_PREFETCH_MULTIPLIER": 1,
+        "CELERY_WORKER_SEND_TASK_EVENTS": True,
+        "CELERY_TASK_SEND_SENT_EVENT": True,
+        "CELERY_WORKER_HIJACK_ROOT_LOGGER": False,
+    }
+
+
+def event_settings(service: str) -> dict:
+    return {
+        "EVENTS_HANDLERS": f"{service}_project.event_handlers.HANDLERS",
+        "EVENTS_SOURCE": f"/streamify/{service}",
+        "EVENTS_MAX_RETRIES": int(os.environ.get("STREAMIFY_EVENTS_MAX_RETRIES", "5")),
+        "EVENTS_RETRY_BASE_SECONDS": float(os.environ.get("STREAMIFY_EVENTS_RETRY_BASE", "1.0")),
+        "EVENTS_RETRY_MAX_SECONDS": 300.0,
+        "EVENTS_SWEEP_SECONDS": float(os.environ.get("STREAMIFY_OUTBOX_SWEEP_SECONDS", "2.0")),
+    }
+
+
+def logging_config() -> dict:
+    level = os.environ.get("STREAMIFY_LOG_LEVEL", "INFO")
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+        "root": {"handlers": ["console"], "level": level},
+        "loggers": {"django.db.backends": {"level": "INFO"}},
+    }

@@ -1,0 +1,39 @@
+"""Which real backends this machine has, and whether the run insists on them."""
+
+import os
+import socket
+from urllib.parse import urlparse
+
+from common.env import flag
+
+DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432"
+DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672//"
+
+
+def postgres_url() -> str:
+    return os.environ.get("STREAMIFY_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+
+
+def amqp_url() -> str:
+    return os.environ.get("STREAMIFY_TEST_AMQP_URL", DEFAULT_AMQP_URL)
+
+
+def reachable(url: str, timeout: float = 1.0) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname, parsed.port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def required() -> bool:
+    return flag("STREAMIFY_REQUIRE_REAL_BACKENDS")
+
+
+def missing_required() -> list[str]:
+    """Real backends the run insists on but cannot reach."""
+    if not required():
+        return []
+    wanted = {"PostgreSQL": postgres_url(), "RabbitMQ": amqp_url()}
+    return [f"{name} at {url}" for name, url in wanted.items() if not reachable(url)]

@@ -1,0 +1,28 @@
+"""Create the streamify_<service> PostgreSQL databases if they do not exist (idempotent)."""
+
+import os
+
+import psycopg2
+from psycopg2 import sql
+
+from common.env import SERVICES
+
+
+def main() -> None:
+    server = os.environ.get("STREAMIFY_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
+    conn = psycopg2.connect(f"{server.rstrip('/')}/postgres")
+    conn.autocommit = True
+    with conn.cursor() as cursor:
+        for service in SERVICES:
+            name = f"streamify_{service}"
+            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+            if cursor.fetchone():
+                print(f"{name}: exists")
+                continue
+            cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            print(f"{name}: created")
+    conn.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,5 @@
+"""API gateway."""
+
+from gateway_project.celery import app as celery_app
+
+__all__ = ["celery_app"]

@@ -1,0 +1,3 @@
+"""Every event type the gateway service consumes, and the handler that applies it."""
+
+HANDLERS: dict[str, str] = {}

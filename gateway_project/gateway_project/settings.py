@@ -1,0 +1,74 @@
+import os
+from pathlib import Path
+
+from common.settings import service_settings
+
+globals().update(
+    service_settings(
+        "gateway",
+        project_dir=Path(__file__).resolve().parent.parent,
+        apps=[
+            "graphene_django",
+            "proxy",
+            "resilience",
+            "graph",
+            "registration",
+            "webui",
+        ],
+    )
+)
+
+# Every request gets an X-Request-ID before anything else runs; rate limits come right after,
+# so a refused request costs one cache increment and nothing more.
+MIDDLEWARE = [
+    "common.http.RequestIDMiddleware",
+    "resilience.middleware.RateLimitMiddleware",
+    *MIDDLEWARE,  # noqa: F821 - defined by service_settings above
+]
+
+# Upstreams the gateway fronts: URL prefix -> service (paths are forwarded unchanged).
+GATEWAY_ROUTES = {
+    "/api/auth/": "auth",
+    "/api/videos": "video",
+    "/api/stream/": "streaming",
+    "/api/billing/": "billing",
+    "/api/analytics/": "analytics",
+}
+GATEWAY_UPSTREAMS = ("auth", "video", "streaming", "billing", "analytics")
+GATEWAY_GRPC_UPSTREAMS = ("auth", "video")
+
+# Largest request body the gateway relays (video uploads); bigger -> 413 before any byte moves.
+GATEWAY_MAX_BODY_BYTES = int(os.environ.get("GATEWAY_MAX_BODY_BYTES", str(2 * 1024**3)))
+# Largest body the gateway itself parses (GraphQL, saga registration).
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("GATEWAY_MAX_OWN_BODY_BYTES", str(256 * 1024)))
+
+# Rate limits (django-ratelimit syntax, "<count>/<period>", period like 15m). The auth default is
+# the seed's 100 requests per 15 minutes per client IP; the general limit covers everything else.
+GATEWAY_RATE_AUTH = os.environ.get("GATEWAY_RATE_AUTH", "100/15m")
+GATEWAY_RATE_GENERAL = os.environ.get("GATEWAY_RATE_GENERAL", "600/m")
+# Peers whose X-Forwarded-For is believed (comma-separated IPs or CIDRs, e.g. a load balancer).
+GATEWAY_TRUSTED_PROXIES = [
+    p.strip() for p in os.environ.get("GATEWAY_TRUSTED_PROXIES", "").split(",") if p.strip()
+]
+RATELIMIT_ENABLE = os.environ.get("GATEWAY_RATELIMIT_ENABLE", "1") == "1"
+RATELIMIT_USE_CACHE = "default"
+# Embedded mode counts in FileBasedCache, whose incr is get+set: under concurrent requests a few
+# increments can be lost, so a client may get slightly more than the limit (never fewer).
+# With REDIS_URL the count is an atomic INCR. Both are accepted deliberately.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+
+# GraphQL
+GRAPHENE = {"SCHEMA": "graph.schema.schema"}
+GRAPHQL_MAX_DEPTH = int(os.environ.get("GRAPHQL_MAX_DEPTH", "6"))
+GRAPHQL_MAX_COMPLEXITY = int(os.environ.get("GRAPHQL_MAX_COMPLEXITY", "1000"))
+
+# Registration saga
+SAGA_WAIT_SECONDS = float(os.environ.get("SAGA_WAIT_SECONDS", "5"))
+SAGA_STEP_TIMEOUT_SECONDS = float(os.environ.get("SAGA_STEP_TIMEOUT_SECONDS", "30"))
+SAGA_MAX_ATTEMPTS = int(os.environ.get("SAGA_MAX_ATTEMPTS", "3"))
+SAGA_RECOVERY_INTERVAL_SECONDS = float(os.environ.get("SAGA_RECOVERY_INTERVAL_SECONDS", "10"))
+
+SPECTACULAR_SETTINGS = {  # noqa: F821
+    **SPECTACULAR_SETTINGS,  # noqa: F821
+    "DESCRIPTION": "Gateway-owned routes; the services' own schemas are linked from /api/docs.",
+}

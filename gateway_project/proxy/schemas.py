@@ -1,0 +1,55 @@
+"""OpenAPI: each service's drf-spectacular schema, fetched through its breaker, and one page
+(`/api/docs`, Swagger UI) with a drop-down over all of them."""
+
+from django.conf import settings
+from django.http import JsonResponse
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+from drf_spectacular.utils import extend_schema
+from drf_spectacular.views import SpectacularSwaggerView
+
+from common import http
+from common.errors import error_body
+
+
+@require_GET
+def service_schema(request, service: str):
+    """`GET /api/schema/<service>`: that service's `/api/schema`, relayed as JSON."""
+    if service not in settings.GATEWAY_UPSTREAMS:
+        return JsonResponse(error_body("Unknown service", [{"service": service}]), status=404)
+    try:
+        response = http.request(
+            service,
+            "GET",
+            "/api/schema",
+            params={"format": "json"},
+            headers={"Accept": "application/json"},
+        )
+    except http.UpstreamUnavailable as exc:
+        answer = JsonResponse(exc.error_body(), status=503)
+        answer["Retry-After"] = str(exc.retry_after)
+        return answer
+    if response.status_code != 200:
+        return JsonResponse(
+            error_body(f"{service} publishes no schema", [{"status": response.status_code}]),
+            status=404,
+        )
+    return JsonResponse(response.json())
+
+
+@extend_schema(exclude=True)
+class PlatformDocsView(SpectacularSwaggerView):
+    """Swagger UI over the gateway's own schema and every service's, one drop-down entry each."""
+
+    def _swagger_ui_settings(self, request) -> dict:
+        urls = [{"url": reverse("schema") + "?format=json", "name": "gateway"}]
+        urls += [
+            {"url": reverse("service-schema", args=[s]), "name": s}
+            for s in settings.GATEWAY_UPSTREAMS
+        ]
+        return {"urls": urls, "deepLinking": True}
+
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        response.data["settings"] = self._dump(self._swagger_ui_settings(request))
+        return response

@@ -1,0 +1,155 @@
+"""Relay one client request to an upstream service and its answer back, streaming both ways."""
+
+from collections.abc import Iterator
+
+from django.conf import settings
+from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
+from resilience.selectors import client_ip
+
+from common import http
+from common.errors import error_body
+
+CHUNK_BYTES = 64 * 1024
+
+# RFC 9110 section 7.6.1: meaningful for one connection only, never forwarded.
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "trailers",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
+# Set by the gateway itself (or by requests / the WSGI server), never copied from the peer.
+NOT_COPIED = HOP_BY_HOP | {"host", "content-length", "x-request-id", "x-forwarded-for"}
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+def route_for(path: str) -> str | None:
+    """The upstream service that owns `path`, or None (the gateway answers 404)."""
+    for prefix, service in settings.GATEWAY_ROUTES.items():
+        bare = prefix.rstrip("/")
+        if path == bare or path.startswith(bare + "/"):
+            return service
+    return None
+
+
+def _connection_tokens(headers) -> set[str]:
+    return {t.strip().lower() for t in headers.get("Connection", "").split(",") if t.strip()}
+
+
+def forwarded_headers(request: HttpRequest) -> dict:
+    """The client's headers minus hop-by-hop ones, plus X-Forwarded-* and X-Request-ID."""
+    dropped = NOT_COPIED | _connection_tokens(request.headers)
+    headers = {k: v for k, v in request.headers.items() if k.lower() not in dropped}
+    previous = request.headers.get("X-Forwarded-For")
+    peer = request.META.get("REMOTE_ADDR", "")
+    headers["X-Forwarded-For"] = f"{previous}, {peer}" if previous else peer
+    headers["X-Forwarded-Proto"] = request.scheme
+    headers["X-Forwarded-Host"] = request.get_host()
+    headers["X-Real-IP"] = client_ip(request)
+    headers[http.REQUEST_ID_HEADER] = request.request_id
+    return headers
+
+
+class _SizedBody:
+    """The client's body as a file of known length, read in chunks as the upstream takes it."""
+
+    def __init__(self, request: HttpRequest, length: int):
+        self._request, self._length = request, length
+
+    def __len__(self) -> int:
+        return self._length
+
+    def read(self, size: int = -1) -> bytes:
+        return self._request.read(size if size and size > 0 else CHUNK_BYTES)
+
+
+def _chunked_body(request: HttpRequest, limit: int) -> Iterator[bytes]:
+    # Django reads at most Content-Length bytes (none here); the WSGI server de-chunks the input.
+    stream = request.META["wsgi.input"]
+    sent = 0
+    while chunk := stream.read(CHUNK_BYTES):
+        sent += len(chunk)
+        if sent > limit:
+            raise BodyTooLarge
+        yield chunk
+
+
+def _request_body(request: HttpRequest):
+    if request.method in {"GET", "HEAD", "OPTIONS", "DELETE"} and not request.headers.get(
+        "Content-Length"
+    ):
+        return None
+    length = request.headers.get("Content-Length")
+    if length is not None:
+        length = int(length)
+        if length > settings.GATEWAY_MAX_BODY_BYTES:
+            raise BodyTooLarge
+        return _SizedBody(request, length) if length else None
+    if "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
+        return _chunked_body(request, settings.GATEWAY_MAX_BODY_BYTES)
+    return None
+
+
+def _relay(upstream) -> Iterator[bytes]:
+    # Bytes exactly as sent (no gzip decoding); the upstream connection returns to the pool
+    # (or is dropped) when the client has read everything or gone away.
+    try:
+        yield from upstream.raw.stream(CHUNK_BYTES, decode_content=False)
+    finally:
+        upstream.close()
+
+
+def proxy_forward(*, request: HttpRequest, service: str) -> StreamingHttpResponse | JsonResponse:
+    """Send `request` to `service` unchanged in method, path, query and body; relay its answer.
+
+    Status, headers (minus hop-by-hop) and body come back as the upstream sent them, Range and
+    Content-Range included; bodies stream in 64 KiB chunks both ways, never held whole.
+    """
+    try:
+        length = request.headers.get("Content-Length")
+        if length is not None and (not length.isdigit()):
+            return JsonResponse(error_body("Invalid Content-Length"), status=400)
+        body = _request_body(request)
+    except BodyTooLarge:
+        limit = settings.GATEWAY_MAX_BODY_BYTES
+        return JsonResponse(
+            error_body("Request body too large", [{"limitBytes": limit}]), status=413
+        )
+    try:
+        upstream = http.request(
+            service,
+            request.method,
+            request.get_full_path(),
+            headers=forwarded_headers(request),
+            data=body,
+            stream=True,
+            allow_redirects=False,
+            pass_server_errors=True,
+        )
+    except http.UpstreamUnavailable as exc:
+        response = JsonResponse(exc.error_body(), status=503)
+        response["Retry-After"] = str(exc.retry_after)
+        return response
+    except BodyTooLarge:
+        limit = settings.GATEWAY_MAX_BODY_BYTES
+        return JsonResponse(
+            error_body("Request body too large", [{"limitBytes": limit}]), status=413
+        )
+    response = StreamingHttpResponse(_relay(upstream), status=upstream.status_code)
+    response.reason_phrase = upstream.reason or response.reason_phrase
+    dropped = HOP_BY_HOP | _connection_tokens(upstream.headers) | {"x-request-id"}
+    for name, value in upstream.headers.items():
+        if name.lower() not in dropped:
+            response[name] = value
+    return response

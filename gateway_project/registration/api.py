@@ -1,0 +1,75 @@
+"""`POST /api/saga/register` and `GET /api/saga/{id}`."""
+
+from django.conf import settings
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from common.errors import error_body
+from registration import selectors, services
+from registration.models import Saga
+
+
+class RegisterSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(min_length=8, max_length=64, trim_whitespace=False)
+    firstName = serializers.CharField(min_length=2, max_length=50)  # noqa: N815 - seed field
+    lastName = serializers.CharField(min_length=2, max_length=50)  # noqa: N815 - seed field
+
+    def validate_email(self, value: str) -> str:
+        return value.strip().lower()
+
+
+def _answer(saga: Saga) -> Response:
+    document = selectors.saga_document(saga)
+    location = {"Location": f"/api/saga/{saga.id}"}
+    if saga.status == Saga.Status.COMPLETED:
+        return Response(document, status=status.HTTP_201_CREATED, headers=location)
+    if saga.status in {Saga.Status.RUNNING, Saga.Status.COMPENSATING}:
+        return Response(document, status=status.HTTP_202_ACCEPTED, headers=location)
+    if saga.error_code == services.EMAIL_TAKEN:
+        document["error"] = "Email already registered"
+        return Response(document, status=status.HTTP_409_CONFLICT, headers=location)
+    return Response(document, status=status.HTTP_502_BAD_GATEWAY, headers=location)
+
+
+class SagaRegisterView(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        request=RegisterSerializer,
+        responses={
+            201: OpenApiResponse(description="User, wallet and profile created"),
+            202: OpenApiResponse(description="Still running: poll the Location"),
+            400: OpenApiResponse(description="Invalid body"),
+            409: OpenApiResponse(description="Email already registered"),
+            502: OpenApiResponse(description="A step failed; every done step was undone"),
+        },
+    )
+    def post(self, request):
+        serializer = RegisterSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        saga = services.saga_start(
+            email=data["email"],
+            password=data["password"],
+            first_name=data["firstName"],
+            last_name=data["lastName"],
+        )
+        saga = services.saga_wait(saga_id=saga.id, timeout=settings.SAGA_WAIT_SECONDS)
+        return _answer(saga)
+
+
+class SagaDetailView(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: OpenApiResponse(description="The saga and its steps")})
+    def get(self, request, saga_id):
+        saga = selectors.saga_get(saga_id=saga_id)
+        if saga is None:
+            return Response(error_body("Saga not found"), status=status.HTTP_404_NOT_FOUND)
+        return Response(selectors.saga_document(saga))

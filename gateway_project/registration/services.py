@@ -1,0 +1,289 @@
+"""The registration saga: auth creates the user -> billing the wallet -> analytics the profile.
+
+The gateway orchestrates; each step is a Celery task of the owning service on its command queue,
+sent as a chain `<step> | gateway.saga.step_succeeded` with `gateway.saga.step_failed` as the
+step's error callback. Every step and compensation is a row in the gateway's database, written
+in the transaction that decides to send it and sent only after that commits, so a crash leaves
+a row that the recovery pass (`saga_recover`) can resend: steps are idempotent by saga id.
+
+A failed step compensates every earlier step, newest first, one at a time; a success that
+arrives after the saga gave up is compensated as well, so nothing outlives a failed saga.
+"""
+
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+from django.utils import timezone
+
+from common.saga import commands_queue
+from registration.models import Saga, SagaStep
+
+SUCCEEDED_TASK = "gateway.saga.step_succeeded"
+FAILED_TASK = "gateway.saga.step_failed"
+EMAIL_TAKEN = "email_taken"
+STEP_FAILED = "step_failed"
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    service: str
+    undo: str
+
+    @property
+    def task(self) -> str:
+        return f"{self.service}.saga.{self.name}"
+
+
+FORWARD = (
+    Step("create_user", "auth", "delete_user"),
+    Step("create_wallet", "billing", "delete_wallet"),
+    Step("create_profile", "analytics", "delete_profile"),
+)
+BY_NAME = {step.name: step for step in FORWARD}
+UNDOING = {step.undo: step for step in FORWARD}
+
+
+class SagaNotFound(Exception):
+    pass
+
+
+def _kwargs(saga: Saga, name: str) -> dict:
+    base = {"saga_id": str(saga.id)}
+    if name == "create_user":
+        return {
+            **base,
+            "email": saga.email,
+            "password_hash": saga.password_hash,
+            "first_name": saga.first_name,
+            "last_name": saga.last_name,
+        }
+    if name == "create_profile":
+        return {**base, "user_id": saga.user_id, "email": saga.email}
+    return {**base, "user_id": saga.user_id}
+
+
+def _service_of(name: str) -> str:
+    step = BY_NAME.get(name) or UNDOING[name]
+    return step.service
+
+
+def _send(saga: Saga, row: SagaStep) -> None:
+    """Send `row` as a chain once the current transaction commits (never inside it)."""
+    from common.celery import service_app
+
+    app = service_app()
+    kwargs = _kwargs(saga, row.name)
+    context = {"saga_id": str(saga.id), "step": row.name, "attempt": row.attempts}
+    queue = commands_queue(_service_of(row.name))
+    step = app.signature(row.task, kwargs=kwargs, queue=queue, task_id=row.task_id)
+    step.on_error(app.signature(FAILED_TASK, kwargs=context, queue="gateway"))
+    chain = step | app.signature(SUCCEEDED_TASK, kwargs=context, queue="gateway")
+    transaction.on_commit(chain.apply_async)
+
+
+def _start_step(saga: Saga, name: str) -> SagaStep:
+    service = _service_of(name)
+    row, _ = SagaStep.objects.update_or_create(
+        saga=saga,
+        name=name,
+        defaults={
+            "task": f"{service}.saga.{name}",
+            "compensation": name in UNDOING,
+            "status": SagaStep.Status.SENT,
+            "attempts": 1,
+            "task_id": uuid.uuid4().hex,
+            "result": None,
+            "error": "",
+            "sent_at": timezone.now(),
+            "finished_at": None,
+        },
+    )
+    _send(saga, row)
+    return row
+
+
+def _resend(saga: Saga, row: SagaStep) -> None:
+    row.attempts += 1
+    row.task_id = uuid.uuid4().hex
+    row.sent_at = timezone.now()
+    row.save(update_fields=["attempts", "task_id", "sent_at"])
+    _send(saga, row)
+
+
+def saga_start(*, email: str, password: str, first_name: str, last_name: str) -> Saga:
+    """Record a registration saga and send its first step after commit.
+
+    The password is hashed here, so only the hash ever reaches the broker or the database.
+    """
+    with transaction.atomic():
+        saga = Saga.objects.create(
+            email=email,
+            first_name=first_name,
+            last_name=last_name,
+            password_hash=make_password(password),
+        )
+        _start_step(saga, FORWARD[0].name)
+    return saga
+
+
+def _finish(saga: Saga, status: str) -> None:
+    saga.status = status
+    saga.finished_at = timezone.now()
+    saga.password_hash = ""
+    saga.save()
+
+
+def _compensate_next(saga: Saga) -> None:
+    """Undo the newest forward step not yet undone; when none is left the saga has failed."""
+    steps = {row.name: row for row in saga.steps.all()}
+    for step in reversed(FORWARD):
+        forward = steps.get(step.name)
+        # A step that failed changed nothing; one still in doubt (sent) may have acted.
+        if forward is None or forward.status == SagaStep.Status.FAILED:
+            continue
+        if saga.user_id is None:
+            continue  # no user was ever created: nothing downstream exists either
+        undo = steps.get(step.undo)
+        if undo is not None and undo.status == SagaStep.Status.SUCCEEDED:
+            continue
+        if undo is None or undo.status == SagaStep.Status.FAILED:
+            _start_step(saga, step.undo)
+        return
+    _finish(saga, Saga.Status.FAILED)
+
+
+def _give_up(saga: Saga, error: str, code: str) -> None:
+    if saga.status == Saga.Status.RUNNING:
+        saga.error, saga.error_code = error, code
+    saga.status = Saga.Status.COMPENSATING
+    saga.finished_at = None
+    saga.save()
+    _compensate_next(saga)
+
+
+def saga_step_succeeded(*, saga_id: str, step: str, result: dict) -> None:
+    """Record a step's success; send the next step, finish, or keep compensating.
+
+    Repeated deliveries change nothing. A forward step that succeeds after the saga gave up is
+    compensated too.
+    """
+    with transaction.atomic():
+        saga = Saga.objects.select_for_update().get(id=saga_id)
+        row = saga.steps.select_for_update().get(name=step)
+        if row.status == SagaStep.Status.SUCCEEDED:
+            return
+        row.status, row.result, row.finished_at = SagaStep.Status.SUCCEEDED, result, timezone.now()
+        row.error = ""
+        row.save()
+        if row.compensation:
+            _compensate_next(saga)
+            return
+        if step == "create_user":
+            saga.user_id = result["userId"]
+            saga.user = {k: result[k] for k in ("userId", "email", "firstName", "lastName")}
+            saga.password_hash = ""
+            saga.save()
+        if saga.status != Saga.Status.RUNNING:
+            # Late: the saga already gave up, and this step's undo may have run before it acted.
+            saga.steps.filter(name=BY_NAME[step].undo).delete()
+            _give_up(saga, saga.error, saga.error_code)
+            return
+        following = [s for s in FORWARD if s.name not in {r.name for r in saga.steps.all()}]
+        if following:
+            _start_step(saga, following[0].name)
+        else:
+            _finish(saga, Saga.Status.COMPLETED)
+
+
+def saga_step_failed(*, saga_id: str, step: str, task_id: str, error: str) -> None:
+    """Record a step's failure: compensate a failed forward step, retry a failed compensation.
+
+    A failure of an attempt that has since been resent is ignored: the newer attempt decides.
+    """
+    with transaction.atomic():
+        saga = Saga.objects.select_for_update().get(id=saga_id)
+        row = saga.steps.select_for_update().get(name=step)
+        if row.status != SagaStep.Status.SENT or row.task_id != task_id:
+            return
+        reason = row.error or error or "the step failed (no reason reported)"
+        row.status, row.error, row.finished_at = SagaStep.Status.FAILED, reason, timezone.now()
+        row.save()
+        if not row.compensation:
+            code = EMAIL_TAKEN if "email already registered" in reason else STEP_FAILED
+            _give_up(saga, f"{step} failed: {reason}", code)
+        elif row.attempts < settings.SAGA_MAX_ATTEMPTS:
+            row.status = SagaStep.Status.SENT
+            row.save(update_fields=["status"])
+            _resend(saga, row)
+        else:
+            saga.status = Saga.Status.STUCK
+            saga.save()
+
+
+def saga_step_failure_reason(*, task_id: str, reason: str) -> None:
+    """Keep the reason a worker reported (task-failed event) on the step it belongs to."""
+    SagaStep.objects.filter(task_id=task_id, error="").update(error=reason[:2000])
+
+
+def saga_failure_reason_wait(*, task_id: str, timeout: float = 2.0) -> str:
+    """The reason recorded for failed task `task_id`, waiting briefly for its task-failed event.
+
+    Celery's error callback carries only the task id; the worker's task-failed event, which
+    carries the exception, is sent right after it and may arrive a moment later.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        reason = SagaStep.objects.filter(task_id=task_id).values_list("error", flat=True).first()
+        if reason or time.monotonic() >= deadline:
+            return reason or ""
+        time.sleep(0.05)
+
+
+def saga_recover(*, stale_after: float | None = None) -> dict:
+    """Resend steps that got no answer within `stale_after` seconds; give up after the limit.
+
+    This finishes or compensates sagas whose messages were lost (a crashed gateway or worker):
+    resending is safe because every step is idempotent by saga id.
+    """
+    stale_after = settings.SAGA_STEP_TIMEOUT_SECONDS if stale_after is None else stale_after
+    cutoff = timezone.now() - timedelta(seconds=stale_after)
+    stale = SagaStep.objects.filter(
+        status=SagaStep.Status.SENT,
+        sent_at__lte=cutoff,
+        saga__status__in=[Saga.Status.RUNNING, Saga.Status.COMPENSATING],
+    ).values_list("saga_id", "name")
+    counts = {"resent": 0, "gaveUp": 0, "stuck": 0}
+    for saga_id, name in list(stale):
+        with transaction.atomic():
+            saga = Saga.objects.select_for_update().get(id=saga_id)
+            row = saga.steps.select_for_update().get(name=name)
+            if row.status != SagaStep.Status.SENT or row.sent_at > cutoff:
+                continue
+            if row.attempts < settings.SAGA_MAX_ATTEMPTS:
+                _resend(saga, row)
+                counts["resent"] += 1
+            elif not row.compensation and saga.status == Saga.Status.RUNNING:
+                _give_up(saga, f"{name}: no answer after {row.attempts} attempts", STEP_FAILED)
+                counts["gaveUp"] += 1
+            else:
+                saga.status = Saga.Status.STUCK
+                saga.save()
+                counts["stuck"] += 1
+    return counts
+
+
+def saga_wait(*, saga_id, timeout: float, interval: float = 0.05) -> Saga:
+    """The saga once it has finished, or as it stands when `timeout` seconds have passed."""
+    deadline = time.monotonic() + timeout
+    while True:
+        saga = Saga.objects.get(id=saga_id)
+        done = saga.status in {Saga.Status.COMPLETED, Saga.Status.FAILED, Saga.Status.STUCK}
+        if done or time.monotonic() >= deadline:
+            return saga
+        time.sleep(interval)

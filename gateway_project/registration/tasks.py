@@ -1,0 +1,29 @@
+"""The gateway's side of the saga chains: thin tasks that hand each outcome to the services."""
+
+import logging
+
+from celery import shared_task
+
+from registration import services
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name=services.SUCCEEDED_TASK, acks_late=True)
+def step_succeeded(result: dict, *, saga_id: str, step: str, attempt: int) -> None:
+    """Record the step's result (the chain passes it first) and move the saga on; idempotent."""
+    services.saga_step_succeeded(saga_id=saga_id, step=step, result=result)
+
+
+@shared_task(name=services.FAILED_TASK, acks_late=True)
+def step_failed(task_id: str, *, saga_id: str, step: str, attempt: int, error: str = "") -> None:
+    """Error callback of a step (Celery passes the failed task's id); idempotent."""
+    reason = error or services.saga_failure_reason_wait(task_id=task_id)
+    logger.info("saga %s: %s (attempt %s) failed: %s", saga_id, step, attempt, reason)
+    services.saga_step_failed(saga_id=saga_id, step=step, task_id=task_id, error=reason)
+
+
+@shared_task(name="gateway.saga.recover")
+def recover() -> dict:
+    """Resend or give up steps that never answered (see services.saga_recover)."""
+    return services.saga_recover()

@@ -1,0 +1,276 @@
+"""The registration saga across real processes: gateway web + worker, auth/billing/analytics
+workers, one private broker, one PostgreSQL database per service."""
+
+import shutil
+import subprocess
+import tempfile
+import time
+import uuid
+from contextlib import ExitStack
+from pathlib import Path
+
+import psycopg2
+import pytest
+import requests
+from conftest import CLOSED, UPSTREAMS, Platform
+
+from common.paths import REPO_ROOT
+from common.testing import backends
+from common.testing.processes import BIN, free_port, manage, wait_for, web_process, worker_process
+from common.testing.rabbitmq import private_vhost
+
+STEP_SERVICES = ("auth", "billing", "analytics")
+
+
+class SagaPlatform(Platform):
+    def worker(self, service: str, **extra_env):
+        env = self.env(**extra_env)
+        process = worker_process(service, env=env, log_dir=self.var_dir, concurrency=2)
+        process.start()
+        self.stack.callback(process.stop)
+        self.processes[f"{service}-worker"] = process
+        return process
+
+    def restart_worker(self, service: str, **extra_env):
+        self.processes.pop(f"{service}-worker").stop()
+        return self.worker(service, **extra_env)
+
+    def rows(self, service: str, sql: str, params: tuple) -> list:
+        with psycopg2.connect(self.databases[service]) as conn, conn.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+    def leftovers(self, email: str, user_id: int | None) -> dict:
+        users = self.rows("auth", "SELECT id FROM accounts_user WHERE email = %s", (email,))
+        ids = {user_id, *(u[0] for u in users)} - {None}
+        wallets = self.rows(
+            "billing", "SELECT user_id FROM wallets_wallet WHERE user_id = ANY(%s)", (list(ids),)
+        )
+        profiles = self.rows(
+            "analytics",
+            "SELECT user_id FROM insights_userstats WHERE profile_active AND user_id = ANY(%s)",
+            (list(ids),),
+        )
+        return {"users": users, "wallets": wallets, "profiles": profiles}
+
+
+@pytest.fixture(scope="module")
+def saga_platform():
+    var_dir = Path(tempfile.mkdtemp(prefix="gw-saga-"))
+    with ExitStack() as stack:
+        platform = SagaPlatform(stack, var_dir, {})
+        if backends.reachable(backends.amqp_url()):
+            platform.extra_env["CELERY_BROKER_URL"] = stack.enter_context(private_vhost("gw-saga"))
+        platform.extra_env.update(
+            {
+                "STREAMIFY_OUTBOX_SWEEP_SECONDS": "0.5",
+                "SAGA_STEP_TIMEOUT_SECONDS": "3",
+                "SAGA_RECOVERY_INTERVAL_SECONDS": "1",
+                "SAGA_WAIT_SECONDS": "8",
+                "GATEWAY_RATE_AUTH": "100000/m",
+                "AUTH_GRPC_TARGET": "127.0.0.1:9",
+                "VIDEO_GRPC_TARGET": "127.0.0.1:9",
+            }
+        )
+        for service in UPSTREAMS:
+            platform.urls.setdefault(service, CLOSED)
+        for service in ("gateway", *STEP_SERVICES):
+            platform.database(service)
+            manage(service, "migrate", "--noinput", env=platform.env())
+            manage(service, "setup_broker", env=platform.env())
+        for service in ("gateway", *STEP_SERVICES):
+            platform.worker(service)
+        port = free_port()
+        platform.urls["gateway"] = f"http://127.0.0.1:{port}"
+        platform.start(
+            web_process("gateway", port, env=platform.env(), log_dir=var_dir),
+            f"{platform.urls['gateway']}/health",
+        )
+        yield platform
+    shutil.rmtree(var_dir, ignore_errors=True)
+
+
+def _register(platform, email: str, **extra) -> requests.Response:
+    body = {"email": email, "password": "password123", "firstName": "Saga", "lastName": "Test"}
+    return requests.post(
+        f"{platform.urls['gateway']}/api/saga/register", json={**body, **extra}, timeout=30
+    )
+
+
+def _peek(platform, queue: str) -> str:
+    """The raw body of the next message on `queue`, left for the broker to redeliver."""
+    from kombu import Connection, Queue
+
+    broker = platform.env().get("CELERY_BROKER_URL", "filesystem://")
+    options = {}
+    if broker.startswith("filesystem"):
+        folder = str(platform.var_dir / "broker" / "queue")
+        options = {"data_folder_in": folder, "data_folder_out": folder}
+    with Connection(broker, transport_options=options) as connection:
+        bound = Queue(queue, channel=connection.default_channel)
+        message = wait_for(lambda: bound.get(no_ack=False), what=queue)
+        body = message.body.decode() if isinstance(message.body, bytes) else str(message.body)
+        message.requeue()
+    return body
+
+
+def _finished(platform, saga_id: str) -> dict:
+    def done():
+        doc = requests.get(f"{platform.urls['gateway']}/api/saga/{saga_id}", timeout=5).json()
+        return doc if doc["status"] in {"completed", "failed", "stuck"} else None
+
+    return wait_for(done, timeout=60, interval=0.2, what=f"saga {saga_id} to finish")
+
+
+def test_saga_success_creates_user_wallet_and_profile(saga_platform):
+    email = f"Saga-{uuid.uuid4().hex[:8]}@Example.com"
+
+    response = _register(saga_platform, email)
+
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["success"] is True
+    assert body["message"] == "User registered successfully with wallet and analytics profile"
+    assert body["sagaState"] == {
+        "userCreated": True,
+        "walletCreated": True,
+        "analyticsCreated": True,
+    }
+    assert body["user"]["email"] == email.lower()
+    assert body["user"]["firstName"] == "Saga" and isinstance(body["user"]["id"], int)
+    assert response.headers["Location"] == f"/api/saga/{body['sagaId']}"
+    left = wait_for(
+        lambda: (
+            (found := saga_platform.leftovers(email.lower(), body["user"]["id"]))["profiles"]
+            and found
+        ),
+        timeout=20,
+        what="profile projection",
+    )
+    assert left["users"] == [(body["user"]["id"],)]
+    assert left["wallets"] == [(body["user"]["id"],)]
+    assert [s["status"] for s in body["steps"]] == ["succeeded"] * 3
+
+
+def test_duplicate_email_is_409_and_changes_nothing(saga_platform):
+    email = f"dup-{uuid.uuid4().hex[:8]}@example.com"
+    first = _register(saga_platform, email)
+
+    second = _register(saga_platform, email)
+
+    assert first.status_code == 201
+    assert second.status_code == 409, second.text
+    body = second.json()
+    assert body["success"] is False and body["error"] == "Email already registered"
+    assert body["sagaState"] == {
+        "userCreated": False,
+        "walletCreated": False,
+        "analyticsCreated": False,
+    }
+    left = saga_platform.leftovers(email, first.json()["user"]["id"])
+    assert left["users"] == [(first.json()["user"]["id"],)]  # the first user is untouched
+
+
+def test_invalid_registration_is_400_and_starts_nothing(saga_platform):
+    response = _register(saga_platform, "not-an-email", password="short")
+
+    assert response.status_code == 400
+    fields = {d["field"] for d in response.json()["details"]}
+    assert fields == {"email", "password"}
+    assert saga_platform.rows(
+        "gateway", "SELECT count(*) FROM registration_saga WHERE email = %s", ("not-an-email",)
+    ) == [(0,)]
+
+
+@pytest.mark.parametrize(
+    "failing",
+    ["auth.saga.create_user", "billing.saga.create_wallet", "analytics.saga.create_profile"],
+)
+def test_failure_at_each_step_is_compensated_and_leaves_nothing(saga_platform, failing):
+    service = failing.split(".")[0]
+    saga_platform.restart_worker(service, STREAMIFY_SAGA_FAIL_STEPS=failing)
+    email = f"fail-{uuid.uuid4().hex[:8]}@example.com"
+    try:
+        response = _register(saga_platform, email)
+        doc = (
+            response.json()
+            if response.status_code != 202
+            else _finished(saga_platform, response.json()["sagaId"])
+        )
+    finally:
+        saga_platform.restart_worker(service)
+
+    assert doc["status"] == "failed", doc
+    assert doc["success"] is False
+    assert doc["sagaState"] == {
+        "userCreated": False,
+        "walletCreated": False,
+        "analyticsCreated": False,
+    }
+    assert failing.split(".")[-1] in doc["error"] and "failed on purpose" in doc["error"]
+    statuses = {s["name"]: s["status"] for s in doc["steps"]}
+    assert statuses[failing.split(".")[-1]] == "failed"
+    # user.registered may still be travelling to billing and analytics: wait for it to settle.
+    time.sleep(3)
+    assert saga_platform.leftovers(email, None) == {"users": [], "wallets": [], "profiles": []}
+
+
+def test_gateway_worker_killed_mid_saga_then_restarted_completes_it(saga_platform):
+    saga_platform.processes["gateway-worker"].kill()
+    email = f"crash-{uuid.uuid4().hex[:8]}@example.com"
+    try:
+        response = _register(saga_platform, email)
+    finally:
+        saga_platform.processes.pop("gateway-worker")
+        saga_platform.worker("gateway")
+
+    assert response.status_code == 202
+    assert response.headers["Location"] == f"/api/saga/{response.json()['sagaId']}"
+    doc = _finished(saga_platform, response.json()["sagaId"])
+    assert doc["status"] == "completed"
+    assert doc["sagaState"] == {
+        "userCreated": True,
+        "walletCreated": True,
+        "analyticsCreated": True,
+    }
+    assert len(saga_platform.leftovers(email, None)["users"]) == 1
+
+
+def test_lost_step_message_is_resent_by_the_recovery_command(saga_platform):
+    saga_platform.processes.pop("auth-worker").stop()
+    saga_platform.restart_worker("gateway", SAGA_STEP_TIMEOUT_SECONDS="600")  # no periodic resend
+    email = f"lost-{uuid.uuid4().hex[:8]}@example.com"
+    password = f"Plain-{uuid.uuid4().hex}"
+    try:
+        response = _register(saga_platform, email, password=password)
+        queued = _peek(saga_platform, "auth.commands")
+        # The broker loses auth's command (as a crashed broker without persistence would).
+        purge = [str(BIN / "celery"), "-A", "auth_project", "purge", "-f", "-Q", "auth.commands"]
+        cwd = REPO_ROOT / "auth_project"
+        subprocess.run(purge, env=saga_platform.env(), cwd=cwd, check=True, timeout=60)
+    finally:
+        saga_platform.worker("auth")
+    stuck = requests.get(
+        f"{saga_platform.urls['gateway']}/api/saga/{response.json()['sagaId']}", timeout=5
+    )
+
+    output = manage("gateway", "recover_sagas", "--stale-after", "0", env=saga_platform.env())
+
+    saga_platform.restart_worker("gateway")
+    assert response.status_code == 202
+    # What travels to auth is Django's hash, never the password itself.
+    assert password not in queued
+    assert '"password_hash": "pbkdf2_sha256$' in queued
+    assert stuck.json()["status"] == "running"
+    assert output.strip() == "resent=1, gaveUp=0, stuck=0"
+    doc = _finished(saga_platform, response.json()["sagaId"])
+    assert doc["status"] == "completed"
+    step = doc["steps"][0]
+    assert {k: step[k] for k in ("name", "status", "attempts", "error")} == {
+        "name": "create_user",
+        "status": "succeeded",
+        "attempts": 2,
+        "error": None,
+    }
+    assert step["sentAt"] <= step["finishedAt"]
+    assert len(saga_platform.leftovers(email, None)["users"]) == 1

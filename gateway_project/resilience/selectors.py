@@ -1,0 +1,101 @@
+"""Reads about the caller and the upstreams: client IP, breaker stats, health."""
+
+import ipaddress
+from concurrent.futures import ThreadPoolExecutor
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.utils import timezone
+
+from common import breakers, http
+from common.health import health_payload
+
+HEALTH_TIMEOUT = (1.0, 2.0)
+
+
+def _is_trusted(address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(
+        ip in ipaddress.ip_network(net, strict=False) for net in settings.GATEWAY_TRUSTED_PROXIES
+    )
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The caller's IP: the peer address, or X-Forwarded-For's entry set by a trusted proxy.
+
+    X-Forwarded-For is read right to left and only while the hop that wrote it is a configured
+    trusted proxy, so a client cannot pick its own rate-limit key by sending the header.
+    """
+    address = request.META.get("REMOTE_ADDR", "")
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    hops = [h.strip() for h in forwarded.split(",") if h.strip()]
+    while _is_trusted(address) and hops:
+        address = hops.pop()
+    return address
+
+
+def ratelimit_key(group: str, request: HttpRequest) -> str:
+    """django-ratelimit key function (dotted path in the middleware)."""
+    return client_ip(request)
+
+
+def breaker_stats() -> dict:
+    names = [*settings.GATEWAY_UPSTREAMS, *(f"{s}-grpc" for s in settings.GATEWAY_GRPC_UPSTREAMS)]
+    return breakers.stats(names)
+
+
+def _http_health(service: str) -> dict:
+    try:
+        response = http.request(service, "GET", "/health", timeout=HEALTH_TIMEOUT)
+    except http.UpstreamUnavailable as exc:
+        return {"status": "down", "error": exc.reason, "retryAfter": exc.retry_after}
+    ok = response.status_code == 200
+    result = {"status": "up" if ok else "down", "httpStatus": response.status_code}
+    result["latencyMs"] = round(response.elapsed.total_seconds() * 1000, 2)
+    return result
+
+
+def _grpc_health(service: str) -> dict:
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    from common import grpc as streamify_grpc
+
+    target = streamify_grpc.target(service)
+    stub = health_pb2_grpc.HealthStub(streamify_grpc.channel(target))
+    try:
+        with breakers.guarded(f"{service}-grpc"):
+            reply = stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=HEALTH_TIMEOUT[1])
+    except breakers.UpstreamUnavailable as exc:
+        return {"status": "down", "target": target, "error": exc.reason}
+    except Exception as exc:  # noqa: BLE001 - an answer other than SERVING is "down", with why
+        return {"status": "down", "target": target, "error": f"{type(exc).__name__}: {exc}"[:200]}
+    serving = reply.status == health_pb2.HealthCheckResponse.SERVING
+    return {"status": "up" if serving else "down", "target": target}
+
+
+def platform_health() -> tuple[dict, bool]:
+    """The gateway's own health (decides the status code) plus every upstream's, checked at once.
+
+    The upstream checks go through the breakers, so an open breaker answers instantly and a
+    returning service is probed (half-open) by the next health check after the reset timeout.
+    """
+    payload, healthy = health_payload()
+    checks = [("http", s) for s in settings.GATEWAY_UPSTREAMS]
+    checks += [("grpc", s) for s in settings.GATEWAY_GRPC_UPSTREAMS]
+    with ThreadPoolExecutor(max_workers=len(checks)) as pool:
+        futures = {
+            (kind, service): pool.submit(_http_health if kind == "http" else _grpc_health, service)
+            for kind, service in checks
+        }
+    upstreams = {service: {} for service in settings.GATEWAY_UPSTREAMS}
+    for (kind, service), future in futures.items():
+        upstreams[service][kind] = future.result()
+    payload["upstreams"] = upstreams
+    degraded = any(c["status"] != "up" for u in upstreams.values() for c in u.values())
+    if healthy and degraded:
+        payload["status"] = "degraded"
+    payload["timestamp"] = timezone.now().isoformat()
+    return payload, healthy

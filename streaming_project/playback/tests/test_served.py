@@ -1,0 +1,89 @@
+"""The same Range answers from a real gunicorn, where the slice goes out through sendfile(2)."""
+
+import subprocess
+
+import imageio_ffmpeg
+import pytest
+import requests
+from django.db import connection
+
+from common.testing import backends
+from common.testing.processes import free_port, wait_http_ok, web_process
+from common.testing.tokens import bearer
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def streaming_server(platform):
+    port = free_port()
+    env = {
+        **platform.env,
+        "STREAMIFY_ACCESS_LOG": "1",
+        "BILLING_URL": platform.billing_url,
+        "VIDEO_GRPC_TARGET": platform.video_target,
+        "STREAMING_DATABASE_URL": f"{backends.postgres_url()}/{connection.settings_dict['NAME']}",
+    }
+    server = web_process("streaming", port, env=env, log_dir=platform.log_dir).start()
+    try:
+        wait_http_ok(f"http://127.0.0.1:{port}/health", process=server)
+        server.url = f"http://127.0.0.1:{port}"
+        yield server
+    finally:
+        server.stop()
+
+
+def test_gunicorn_serves_exact_ranges_and_a_full_file(platform, users, streaming_server):
+    user_id = users(balance=100)
+    started = requests.post(
+        f"{streaming_server.url}/api/stream/start/{platform.videos['ten_minutes']}",
+        headers=bearer(user_id),
+        timeout=10,
+    )
+    assert started.status_code == 200, started.text
+    url = f"{streaming_server.url}{started.json()['streamUrl']}"
+    data = (platform.media_root / "test" / "ten_minutes" / "video.mp4").read_bytes()
+    size = len(data)
+
+    whole = requests.get(url, timeout=10)
+    middle = requests.get(url, headers={"Range": "bytes=1048576-2097151"}, timeout=10)
+    tail = requests.get(url, headers={"Range": "bytes=-1000"}, timeout=10)
+    beyond = requests.get(url, headers={"Range": f"bytes={size}-"}, timeout=10)
+    head = requests.head(url, headers={"Range": "bytes=0-99"}, timeout=10)
+
+    assert whole.status_code == 200 and whole.content == data
+    assert middle.status_code == 206 and middle.content == data[1048576:2097152]
+    assert middle.headers["Content-Range"] == f"bytes 1048576-2097151/{size}"
+    assert tail.status_code == 206 and tail.content == data[-1000:]
+    assert beyond.status_code == 416 and beyond.headers["Content-Range"] == f"bytes */{size}"
+    assert head.status_code == 206 and head.headers["Content-Length"] == "100"
+    assert head.content == b""
+    assert platform.balance(user_id) == 90
+
+
+def test_a_player_plays_and_seeks_the_stream_over_range_requests(platform, users, streaming_server):
+    # ffmpeg reads an HTTP MP4 the way a video element does (Range requests): whole, and from 15 s.
+    user_id = users(balance=100)
+    started = requests.post(
+        f"{streaming_server.url}/api/stream/start/{platform.videos['playable']}",
+        headers=bearer(user_id),
+        timeout=10,
+    ).json()
+    url = f"{streaming_server.url}{started['streamUrl']}"
+    ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
+
+    whole = subprocess.run(
+        [ffmpeg, "-v", "error", "-i", url, "-f", "null", "-"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    seek = subprocess.run(
+        [ffmpeg, "-v", "error", "-ss", "15", "-i", url, "-frames:v", "1", "-f", "null", "-"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+    assert whole.returncode == 0 and whole.stderr == "", whole.stderr
+    assert seek.returncode == 0 and seek.stderr == "", seek.stderr
+    served = [
+        line for line in streaming_server.log_tail(400).splitlines() if "/api/stream/url/" in line
+    ]
+    assert any('" 206 ' in line for line in served), served

@@ -1,0 +1,5 @@
+"""Streaming service."""
+
+from streaming_project.celery import app as celery_app
+
+__all__ = ["celery_app"]

@@ -1,0 +1,262 @@
+"""REST adapters for the catalog: parse, call one service or selector, serialise."""
+
+from contextlib import contextmanager
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.http import FileResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import IsAuthenticatedOrReadOnly
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from catalog import selectors, services
+from catalog.models import Video, VideoStatus
+from catalog.uploads import upload_data
+from common.openapi import BODY_TOO_LARGE, USER_TOKEN_ERRORS, error_responses, message_serializer
+
+
+class CategoryField(serializers.CharField):
+    def __init__(self, **kwargs):
+        super().__init__(min_length=1, max_length=50, **kwargs)
+
+    def to_internal_value(self, data):
+        return super().to_internal_value(data).lower()
+
+
+class VideoFieldsSerializer(serializers.Serializer):
+    title = serializers.CharField(min_length=1, max_length=200)
+    description = serializers.CharField(max_length=5000, allow_blank=True, required=False)
+    category = CategoryField(required=False)
+    pricePerMinute = serializers.IntegerField(
+        min_value=0, max_value=100_000, source="price_per_minute", required=False
+    )
+
+    def to_internal_value(self, data):
+        # A misspelt field would otherwise be dropped silently and its default used instead.
+        unknown = {name: ["Unknown field."] for name in sorted(set(data) - set(self.fields))}
+        try:
+            value = super().to_internal_value(data)
+        except ValidationError as exc:
+            raise ValidationError({**exc.detail, **unknown}) from exc
+        if unknown:
+            raise ValidationError(unknown)
+        return value
+
+
+class VideoUploadSerializer(VideoFieldsSerializer):
+    videoFile = serializers.FileField(allow_empty_file=False)
+
+
+class ListQuerySerializer(serializers.Serializer):
+    page = serializers.IntegerField(min_value=1, max_value=1_000_000, default=1)
+    limit = serializers.IntegerField(min_value=1, max_value=100, default=10)
+    category = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    search = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+# Response shapes for the OpenAPI schema only: the answers are built by `services.video_payload`.
+
+
+class VideoSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    description = serializers.CharField(allow_blank=True)
+    category = serializers.CharField()
+    duration = serializers.FloatField(allow_null=True, help_text="Seconds; null until probed.")
+    pricePerMinute = serializers.IntegerField(help_text="Cents per started minute.")
+    status = serializers.ChoiceField(choices=VideoStatus.choices)
+    uploadedBy = serializers.IntegerField()
+    thumbnailUrl = serializers.CharField(allow_null=True)
+    processingError = serializers.CharField(allow_null=True)
+    createdAt = serializers.DateTimeField()
+    updatedAt = serializers.DateTimeField()
+
+
+_BAD_TOKEN = {403: USER_TOKEN_ERRORS[403]}
+_VIDEO_HIDDEN = {404: "No such video, or it is not ready and not yours"}
+
+
+def _viewer(request) -> dict:
+    user = request.user
+    if user is None or not user.is_authenticated:
+        return {"viewer_id": None, "is_staff": False}
+    return {"viewer_id": user.id, "is_staff": bool(user.is_staff)}
+
+
+def _visible_video(request, video_id: int) -> Video:
+    try:
+        return selectors.video_get(video_id=video_id, **_viewer(request))
+    except Video.DoesNotExist as exc:
+        raise NotFound("Video not found") from exc
+
+
+class VideoListView(APIView):
+    """`GET /api/videos` (anyone) and `POST /api/videos` (multipart upload, signed in)."""
+
+    permission_classes = [IsAuthenticatedOrReadOnly]
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        summary="List videos, newest first",
+        description="Ready videos, plus the caller's own that are still processing or failed.",
+        operation_id="videos_list",
+        parameters=[ListQuerySerializer],
+        responses={
+            200: inline_serializer(
+                "VideoPage",
+                {
+                    "videos": VideoSerializer(many=True),
+                    "total": serializers.IntegerField(),
+                    "page": serializers.IntegerField(),
+                    "limit": serializers.IntegerField(),
+                },
+            ),
+            **error_responses({400: "Invalid query parameters", **_BAD_TOKEN}),
+        },
+    )
+    def get(self, request):
+        query = ListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        videos, total = selectors.video_list(**_viewer(request), **params)
+        return Response(
+            {
+                "videos": [services.video_payload(video) for video in videos],
+                "total": total,
+                "page": params["page"],
+                "limit": params["limit"],
+            }
+        )
+
+    @extend_schema(
+        summary="Upload a video (multipart); it is processed in the background",
+        request={"multipart/form-data": VideoUploadSerializer},
+        responses={
+            201: VideoSerializer,
+            **error_responses(
+                {
+                    400: "Invalid fields, or the file is not a playable video",
+                    **USER_TOKEN_ERRORS,
+                    413: "The file is larger than VIDEO_MAX_UPLOAD_BYTES",
+                    415: "Not multipart/form-data",
+                }
+            ),
+        },
+    )
+    def post(self, request):
+        data = upload_data(request, max_bytes=settings.VIDEO_MAX_UPLOAD_BYTES)
+        form = VideoUploadSerializer(data=data)
+        form.is_valid(raise_exception=True)
+        fields = form.validated_data
+        try:
+            video = services.video_create(
+                uploaded_by=request.user.id,
+                title=fields["title"],
+                description=fields.get("description", ""),
+                category=fields.get("category", "general"),
+                price_per_minute=fields.get("price_per_minute", 10),
+                upload=fields["videoFile"],
+            )
+        except services.UploadRejected as exc:
+            raise ValidationError({"videoFile": [f"Not a playable video: {exc}"]}) from exc
+        return Response(services.video_payload(video), status=status.HTTP_201_CREATED)
+
+
+class VideoDetailView(APIView):
+    """`GET /api/videos/{id}`; `PUT`/`PATCH`/`DELETE` by the uploader only."""
+
+    permission_classes = [IsAuthenticatedOrReadOnly]
+    parser_classes = [JSONParser, FormParser]
+
+    @extend_schema(
+        summary="One video",
+        responses={200: VideoSerializer, **error_responses({**_BAD_TOKEN, **_VIDEO_HIDDEN})},
+    )
+    def get(self, request, video_id: int):
+        return Response(services.video_payload(_visible_video(request, video_id)))
+
+    @extend_schema(
+        summary="Edit a video's fields (uploader only); every field is optional",
+        request=VideoFieldsSerializer(partial=True),
+        responses={
+            200: VideoSerializer,
+            **error_responses(
+                {
+                    400: "Invalid or unknown fields",
+                    **USER_TOKEN_ERRORS,
+                    403: "Not the uploader, or the bearer token is invalid or expired",
+                    404: "No such video",
+                    **BODY_TOO_LARGE,
+                }
+            ),
+        },
+    )
+    def put(self, request, video_id: int):
+        form = VideoFieldsSerializer(data=request.data, partial=True)
+        form.is_valid(raise_exception=True)
+        with _owner_errors():
+            video = services.video_update(
+                video_id=video_id, actor_id=request.user.id, **form.validated_data
+            )
+        return Response(services.video_payload(video))
+
+    patch = put
+
+    @extend_schema(
+        summary="Delete a video and its files (uploader only)",
+        responses={
+            200: message_serializer("VideoDeleted", id=serializers.IntegerField()),
+            **error_responses(
+                {
+                    **USER_TOKEN_ERRORS,
+                    403: "Not the uploader, or the bearer token is invalid or expired",
+                    404: "No such video",
+                }
+            ),
+        },
+    )
+    def delete(self, request, video_id: int):
+        with _owner_errors():
+            services.video_delete(video_id=video_id, actor_id=request.user.id)
+        return Response({"message": "Video deleted", "id": video_id})
+
+
+class VideoThumbnailView(APIView):
+    """`GET /api/videos/{id}/thumbnail`: the JPEG, for whoever may see the video."""
+
+    permission_classes = [IsAuthenticatedOrReadOnly]
+
+    @extend_schema(
+        summary="A video's thumbnail (JPEG)",
+        responses={
+            (200, "image/jpeg"): OpenApiResponse(OpenApiTypes.BINARY, description="The JPEG"),
+            **error_responses(
+                {**_BAD_TOKEN, 404: f"{_VIDEO_HIDDEN[404]}, or it has no thumbnail yet"}
+            ),
+        },
+    )
+    def get(self, request, video_id: int):
+        video = _visible_video(request, video_id)
+        if not video.thumbnail_path:
+            raise NotFound("This video has no thumbnail yet")
+        response = FileResponse(
+            default_storage.open(video.thumbnail_path, "rb"), content_type="image/jpeg"
+        )
+        response["Cache-Control"] = "public, max-age=300"
+        return response
+
+
+@contextmanager
+def _owner_errors():
+    """Map the services' ownership errors to 404 / 403 in one place."""
+    try:
+        yield
+    except services.VideoNotFound as exc:
+        raise NotFound("Video not found") from exc
+    except services.NotVideoOwner as exc:
+        raise PermissionDenied("Only the uploader may change or delete this video") from exc

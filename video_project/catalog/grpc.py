@@ -1,0 +1,88 @@
+"""gRPC adapter of `video.VideoService`: proto <-> selectors; status codes are set here only."""
+
+from functools import wraps
+
+import grpc
+from django.db import DatabaseError
+from django.utils import timezone
+
+from catalog import selectors, services
+from catalog.models import Video
+from common import grpc as streamify_grpc
+
+video_pb2, video_pb2_grpc = streamify_grpc.proto_modules("video")
+
+SERVICE_NAME = video_pb2.DESCRIPTOR.services_by_name["VideoService"].full_name
+MAX_LIMIT = 100
+
+
+def _status_codes(method):
+    @wraps(method)
+    def run(self, request, context):
+        try:
+            return method(self, request, context)
+        except Video.DoesNotExist:
+            context.abort(grpc.StatusCode.NOT_FOUND, f"video {request.id} not found")
+        except DatabaseError as exc:
+            context.abort(
+                grpc.StatusCode.UNAVAILABLE, f"database unavailable: {type(exc).__name__}"
+            )
+
+    return run
+
+
+def video_message(video: Video):
+    payload = services.video_payload(video)
+    return video_pb2.Video(
+        id=video.id,
+        title=video.title,
+        description=video.description,
+        category=video.category,
+        duration=video.duration or 0.0,
+        price_per_minute=video.price_per_minute,
+        status=video.status,
+        uploaded_by=video.uploaded_by,
+        thumbnail_url=payload["thumbnailUrl"] or "",
+        created_at=payload["createdAt"],
+        updated_at=payload["updatedAt"],
+        media_path=video.media_path,
+        hls_path=video.hls_path,
+        processing_error=video.processing_error,
+        width=video.width or 0,
+        height=video.height or 0,
+    )
+
+
+class VideoServicer(video_pb2_grpc.VideoServiceServicer):
+    @_status_codes
+    def ListVideos(self, request, context):
+        page, limit = request.page or 1, request.limit or 10
+        if page < 1 or not 1 <= limit <= MAX_LIMIT:
+            context.abort(
+                grpc.StatusCode.INVALID_ARGUMENT, f"page must be >= 1 and limit 1..{MAX_LIMIT}"
+            )
+        videos, total = selectors.video_list(
+            viewer_id=None,
+            category=request.category[:50],
+            search=request.search[:200],
+            page=page,
+            limit=limit,
+        )
+        return video_pb2.ListVideosResponse(
+            videos=[video_message(v) for v in videos], total=total, page=page, limit=limit
+        )
+
+    @_status_codes
+    def GetVideo(self, request, context):
+        return video_message(selectors.video_get(video_id=request.id, is_staff=True))
+
+    def HealthCheck(self, request, context):
+        return video_pb2.HealthCheckResponse(
+            status=streamify_grpc.serving_status(),
+            service="video",
+            timestamp=timezone.now().isoformat(),
+        )
+
+
+def add_servicers(server: grpc.Server) -> None:
+    video_pb2_grpc.add_VideoServiceServicer_to_server(VideoServicer(), server)

@@ -1,0 +1,394 @@
+"""Catalog writes: upload, processing, edits, deletion. The only place video rules live."""
+
+import os
+import shutil
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import FileSystemStorage, default_storage
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from catalog import media
+from catalog.models import Video, VideoStatus
+from common.events import publish
+
+
+class VideoNotFound(Exception):
+    """No video with this id is visible to the caller."""
+
+
+class NotVideoOwner(Exception):
+    """Only the uploader may change or delete a video."""
+
+
+class UploadRejected(Exception):
+    """The uploaded file is not a video we can take; nothing was stored."""
+
+
+class ReprocessImpossible(Exception):
+    """The video cannot be processed again (its source file is gone)."""
+
+
+EDITABLE_FIELDS = ("title", "description", "category", "price_per_minute")
+
+
+def video_create(
+    *,
+    uploaded_by: int,
+    title: str,
+    description: str,
+    category: str,
+    price_per_minute: int,
+    upload: UploadedFile,
+    enqueue: bool = True,
+) -> Video:
+    """Store the upload as the video's source and queue its processing, or store nothing.
+
+    The container is checked before anything is written, so files ffmpeg cannot open as a
+    video are refused on the spot; deeper problems surface as `failed` during processing.
+    """
+    if not upload.size:
+        raise UploadRejected("the file is empty")
+    with _local_file(upload) as path:
+        try:
+            info = media.media_probe_header(path)
+        except media.MediaRejected as exc:
+            raise UploadRejected(str(exc)) from exc
+    stored = None
+    try:
+        with transaction.atomic():
+            video = Video.objects.create(
+                uploaded_by=uploaded_by,
+                title=title,
+                description=description,
+                category=category,
+                price_per_minute=price_per_minute,
+                size_bytes=upload.size,
+                container=info.container,
+            )
+            stored = default_storage.save(f"videos/{video.id}/source{info.extension}", upload)
+            video.source_path = stored
+            video.save(update_fields=["source_path"])
+            publish("video.uploaded", _event_data(video, "uploaded"))
+            if enqueue:
+                _enqueue_processing(video.id)
+    except Exception:
+        if stored:
+            default_storage.delete(stored)
+        raise
+    return video
+
+
+def video_process(*, video_id: int) -> str:
+    """Turn the uploaded source into a ready video, or fail it with the reason; safe to repeat.
+
+    Renditions go to a fresh folder and the row points at them only in the final transaction,
+    so a crash, a retry or a duplicate delivery never exposes half a video and never publishes
+    `video.ready` twice. Only videos in `processing` are touched.
+    """
+    with transaction.atomic():
+        video = Video.objects.select_for_update().filter(id=video_id).first()
+        if video is None or video.status != VideoStatus.PROCESSING:
+            return video.status if video else "missing"
+        video.processing_attempts += 1
+        video.save(update_fields=["processing_attempts", "updated_at"])
+    if not video.source_path or not default_storage.exists(video.source_path):
+        video_fail(video_id=video_id, reason="the uploaded file is missing")
+        return VideoStatus.FAILED
+    started = time.monotonic()
+    folder = f"videos/{video_id}/r{uuid.uuid4().hex[:12]}"
+    try:
+        info, renditions = _render(video, folder)
+    except media.MediaRejected as exc:
+        _storage_delete_tree(folder)
+        video_fail(video_id=video_id, reason=str(exc))
+        return VideoStatus.FAILED
+    except BaseException:
+        _storage_delete_tree(folder)
+        raise
+    with transaction.atomic():
+        video = Video.objects.select_for_update().filter(id=video_id).first()
+        if video is None or video.status != VideoStatus.PROCESSING:
+            transaction.on_commit(lambda: _storage_delete_tree(folder))
+            return video.status if video else "missing"
+        video.duration = round(info.duration, 3)
+        video.width, video.height = info.width, info.height
+        video.video_codec, video.audio_codec = info.video_codec, info.audio_codec
+        video.media_path = renditions.get("video.mp4", video.source_path)
+        video.hls_path = renditions["hls/master.m3u8"]
+        video.thumbnail_path = renditions["thumbnail.jpg"]
+        video.status = VideoStatus.READY
+        video.processing_error = ""
+        video.processing_seconds = round(time.monotonic() - started, 3)
+        video.ready_at = timezone.now()
+        video.save()
+        publish("video.ready", _event_data(video, "ready"))
+        keep = {folder, os.path.dirname(video.source_path)}
+        transaction.on_commit(lambda: _delete_stale_renditions(video_id, keep=keep))
+        transaction.on_commit(lambda: _delete_stale_work(video_id))
+    return VideoStatus.READY
+
+
+def video_fail(*, video_id: int, reason: str, keep_source: bool = False) -> bool:
+    """Mark a processing video `failed` with `reason` and remove its files; False if not processing.
+
+    `keep_source` keeps the upload so staff can re-run processing after a fault of ours.
+    """
+    with transaction.atomic():
+        video = Video.objects.select_for_update().filter(id=video_id).first()
+        if video is None or video.status != VideoStatus.PROCESSING:
+            return False
+        video.status = VideoStatus.FAILED
+        video.processing_error = reason[:2000]
+        video.media_path = video.hls_path = video.thumbnail_path = ""
+        if not keep_source:
+            video.source_path = ""
+        video.save()
+        publish("video.failed", {"videoId": video.id, "reason": video.processing_error})
+        keep = {os.path.dirname(video.source_path)} if keep_source else set()
+        transaction.on_commit(lambda: _delete_stale_renditions(video_id, keep=keep))
+    return True
+
+
+def video_reprocess(*, video_id: int) -> Video:
+    """Send a video through processing again (staff); its current renditions stay until replaced."""
+    with transaction.atomic():
+        video = Video.objects.select_for_update().filter(id=video_id).first()
+        if video is None:
+            raise VideoNotFound(video_id)
+        if not video.source_path or not default_storage.exists(video.source_path):
+            raise ReprocessImpossible(f"video {video_id} has no source file left")
+        if video.status == VideoStatus.PROCESSING:
+            return video
+        video.status = VideoStatus.PROCESSING
+        video.processing_error = ""
+        video.save(update_fields=["status", "processing_error", "updated_at"])
+        _enqueue_processing(video.id)
+    return video
+
+
+def video_update(*, video_id: int, actor_id: int, **changes) -> Video:
+    """Apply the uploader's edits to the catalog fields; nobody else may edit."""
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"not editable: {sorted(unknown)}")
+    with transaction.atomic():
+        video = _owned_for_update(video_id=video_id, actor_id=actor_id)
+        for field, value in changes.items():
+            setattr(video, field, value)
+        video.save()
+    return video
+
+
+def video_delete(*, video_id: int, actor_id: int) -> None:
+    """Remove the uploader's video, announce `video.deleted`, then delete its files."""
+    with transaction.atomic():
+        video = _owned_for_update(video_id=video_id, actor_id=actor_id)
+        data = {"videoId": video.id, "uploadedBy": video.uploaded_by}
+        video.delete()
+        publish("video.deleted", data)
+        transaction.on_commit(lambda: _storage_delete_tree(f"videos/{video_id}"))
+
+
+def video_payload(video: Video) -> dict:
+    """The video as the REST API and the gateway show it."""
+    return {
+        "id": video.id,
+        "title": video.title,
+        "description": video.description,
+        "category": video.category,
+        "duration": video.duration,
+        "pricePerMinute": video.price_per_minute,
+        "status": video.status,
+        "uploadedBy": video.uploaded_by,
+        "thumbnailUrl": f"/api/videos/{video.id}/thumbnail" if video.thumbnail_path else None,
+        "processingError": video.processing_error or None,
+        "createdAt": video.created_at.isoformat(),
+        "updatedAt": video.updated_at.isoformat(),
+    }
+
+
+def _owned_for_update(*, video_id: int, actor_id: int) -> Video:
+    video = Video.objects.select_for_update().filter(id=video_id).first()
+    if video is None:
+        raise VideoNotFound(video_id)
+    if video.uploaded_by != actor_id:
+        raise NotVideoOwner(video_id)
+    return video
+
+
+def _enqueue_processing(video_id: int) -> None:
+    from catalog.tasks import process_video
+
+    process_video.delay_on_commit(video_id)
+
+
+def _event_data(video: Video, kind: str) -> dict:
+    data = {
+        "videoId": video.id,
+        "title": video.title,
+        "category": video.category,
+        "uploadedBy": video.uploaded_by,
+        "pricePerMinute": video.price_per_minute,
+    }
+    if kind == "ready":
+        data["duration"] = video.duration
+    return data
+
+
+def _render(video: Video, folder: str) -> tuple[media.MediaInfo, dict[str, str]]:
+    """Probe and render every output of `video` locally, then store them under `folder`."""
+    timeout = settings.VIDEO_FFMPEG_TIMEOUT_SECONDS
+    threads = settings.VIDEO_FFMPEG_THREADS
+    with (
+        _stored_as_local(video.source_path) as source,
+        tempfile.TemporaryDirectory(prefix=f"video-{video.id}-", dir=_work_dir()) as tmp,
+    ):
+        work = Path(tmp)
+        info = media.media_probe(source, timeout=timeout)
+        media.thumbnail_render(source, work / "thumbnail.jpg", info=info, timeout=timeout)
+        media.hls_package(
+            source,
+            work / "hls",
+            info=info,
+            segment_seconds=settings.VIDEO_HLS_SEGMENT_SECONDS,
+            max_height=settings.VIDEO_HLS_MAX_HEIGHT,
+            timeout=timeout,
+            threads=threads,
+        )
+        if not info.is_progressive_mp4:
+            media.progressive_render(
+                source, work / "video.mp4", info=info, timeout=timeout, threads=threads
+            )
+        stored = {}
+        for path in sorted(p for p in work.rglob("*") if p.is_file()):
+            relative = path.relative_to(work).as_posix()
+            with path.open("rb") as handle:
+                stored[relative] = default_storage.save(f"{folder}/{relative}", File(handle))
+    return info, stored
+
+
+@contextmanager
+def _local_file(upload: UploadedFile) -> Iterator[Path]:
+    """A filesystem path holding the upload (Django already spooled it to disk in the API)."""
+    if hasattr(upload, "temporary_file_path"):
+        yield Path(upload.temporary_file_path())
+        return
+    with tempfile.NamedTemporaryFile(prefix="video-upload-") as handle:
+        for chunk in upload.chunks():
+            handle.write(chunk)
+        handle.flush()
+        upload.seek(0)
+        yield Path(handle.name)
+
+
+@contextmanager
+def _stored_as_local(name: str) -> Iterator[Path]:
+    """A local path for a stored file: the file itself on disk storage, else a temporary copy."""
+    # Only disk storage promises that path() is where the bytes are (in-memory storage has one).
+    if isinstance(default_storage, FileSystemStorage):
+        yield Path(default_storage.path(name))
+        return
+    with (
+        default_storage.open(name, "rb") as remote,
+        tempfile.NamedTemporaryFile(suffix=Path(name).suffix) as local,
+    ):
+        shutil.copyfileobj(remote, local, length=1024 * 1024)
+        local.flush()
+        yield Path(local.name)
+
+
+def _delete_stale_renditions(video_id: int, *, keep: set[str]) -> None:
+    """Delete everything stored for the video except the `keep` folders / files."""
+    root = f"videos/{video_id}"
+    with suppress(FileNotFoundError):
+        folders, files = default_storage.listdir(root)
+        for name in folders:
+            if f"{root}/{name}" not in keep:
+                _storage_delete_tree(f"{root}/{name}")
+        if root not in keep:
+            for name in files:
+                default_storage.delete(f"{root}/{name}")
+            _remove_empty_folder(root)
+
+
+def _work_dir() -> Path:
+    path = Path(settings.VIDEO_WORK_DIR)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _delete_stale_work(video_id: int) -> None:
+    """Remove scratch folders of earlier attempts on this video that died without cleaning up."""
+    for leftover in _work_dir().glob(f"video-{video_id}-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _storage_delete_tree(prefix: str) -> None:
+    """Delete every stored file under `prefix` (the storage API has no recursive delete)."""
+    try:
+        folders, files = default_storage.listdir(prefix)
+    except FileNotFoundError:
+        return
+    for name in folders:
+        _storage_delete_tree(f"{prefix}/{name}")
+    for name in files:
+        default_storage.delete(f"{prefix}/{name}")
+    _remove_empty_folder(prefix)
+
+
+def _remove_empty_folder(prefix: str) -> None:
+    # Object stores have no folders; on disk, an empty one would be left behind forever.
+    if isinstance(default_storage, FileSystemStorage):
+        with suppress(OSError):
+            os.rmdir(default_storage.path(prefix))
+
+
+DEMO_CLIPS = (
+    # title, category, seconds, lavfi pattern, tone (Hz), price per minute (cents)
+    ("Test Pattern Overture", "music", 30, "testsrc2", 440, 10),
+    ("Colour Bars at Dawn", "nature", 24, "smptebars", 523, 5),
+    ("Counting Frames", "education", 36, "testsrc", 330, 15),
+)
+
+
+def demo_videos_seed(*, owner_id: int) -> list[Video]:
+    """Fill an empty catalog with a few generated clips, processed like any upload.
+
+    Does nothing when the catalog already has videos, so it is safe on every start.
+    """
+    if Video.objects.exists():
+        return []
+    created = []
+    with tempfile.TemporaryDirectory(prefix="video-demo-") as tmp:
+        for title, category, seconds, pattern, tone, price in DEMO_CLIPS:
+            path = media.clip_generate(
+                Path(tmp) / f"{pattern}.mp4",
+                seconds=seconds,
+                size="480x270",
+                rate=15,
+                frequency=tone,
+                pattern=pattern,
+            )
+            with path.open("rb") as handle:
+                video = video_create(
+                    uploaded_by=owner_id,
+                    title=title,
+                    description=f"A {seconds}-second {pattern} test pattern with a {tone} Hz tone.",
+                    category=category,
+                    price_per_minute=price,
+                    upload=UploadedFile(handle, name=path.name, size=path.stat().st_size),
+                    enqueue=False,
+                )
+            video_process(video_id=video.id)
+            video.refresh_from_db()
+            created.append(video)
+    return created

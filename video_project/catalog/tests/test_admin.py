@@ -1,0 +1,56 @@
+import pytest
+from django.contrib.messages import get_messages
+
+from catalog import services
+from catalog.models import Video
+from catalog.tests.test_processing import _upload_file
+
+pytestmark = pytest.mark.django_db
+
+
+def messages_of(response) -> list[str]:
+    return [str(message) for message in get_messages(response.wsgi_request)]
+
+
+def test_staff_filter_failed_videos_see_the_reason_and_rerun_processing(
+    admin_client, clips, monkeypatch, django_capture_on_commit_callbacks
+):
+    # Given a video that failed for a fault of ours (its source kept) and a ready one
+    failed = services.video_create(
+        uploaded_by=2, title="Broken run", description="", category="demo",
+        price_per_minute=5, upload=_upload_file(clips["short"]), enqueue=False,
+    )  # fmt: skip
+    services.video_fail(video_id=failed.id, reason="encoder crashed: exit 137", keep_source=True)
+
+    # When staff filter the changelist by status
+    page = admin_client.get("/admin/catalog/video/", {"status__exact": "failed"})
+
+    # Then they see it with its processing error
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Broken run" in html and "encoder crashed: exit 137" in html
+    assert admin_client.get("/admin/catalog/video/", {"category": "demo"}).status_code == 200
+
+    # And the re-run action queues it again, and it ends ready
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = admin_client.post(
+            "/admin/catalog/video/",
+            {"action": "reprocess", "_selected_action": [failed.id]},
+        )
+    assert response.status_code == 302
+    assert messages_of(response) == [f"video {failed.id} queued for processing"]
+    assert Video.objects.get(id=failed.id).status == "processing"
+    assert len(callbacks) == 1
+    assert services.video_process(video_id=failed.id) == "ready"
+
+
+def test_rerun_without_a_source_is_reported_not_crashed(admin_client):
+    video = Video.objects.create(
+        uploaded_by=1, title="Gone", category="c", price_per_minute=1, status="failed"
+    )
+    response = admin_client.post(
+        "/admin/catalog/video/",
+        {"action": "reprocess", "_selected_action": [video.id]},
+    )
+    assert messages_of(response) == [f"video {video.id} has no source file left"]
+    assert Video.objects.get(id=video.id).status == "failed"

@@ -1,0 +1,5 @@
+"""Video service."""
+
+from video_project.celery import app as celery_app
+
+__all__ = ["celery_app"]

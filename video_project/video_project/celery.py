@@ -1,0 +1,3 @@
+from common.celery import create_app
+
+app = create_app("video")
