@@ -3,8 +3,11 @@
 Documentation only: nothing here parses a request or shapes an answer (`common.errors` does).
 """
 
-from drf_spectacular.extensions import OpenApiSerializerFieldExtension
-from drf_spectacular.plumbing import build_basic_type
+from drf_spectacular.extensions import (
+    OpenApiSerializerExtension,
+    OpenApiSerializerFieldExtension,
+)
+from drf_spectacular.plumbing import build_basic_type, get_class, get_doc
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import serializers
@@ -28,6 +31,14 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
     description="Repeating a request with the same key answers the first result again.",
+)
+
+RETRY_AFTER = OpenApiParameter(
+    "Retry-After",
+    OpenApiTypes.INT,
+    OpenApiParameter.HEADER,
+    response=[503],
+    description="Seconds before the upstream may answer again.",
 )
 
 
@@ -56,6 +67,28 @@ class ErrorSerializer(serializers.Serializer):
 
     error = serializers.CharField()
     details = serializers.ListField(child=serializers.DictField())
+
+
+class ErrorWithExtraKeys(OpenApiSerializerExtension):
+    """A subclass of ErrorSerializer is `Error` plus its own keys (allOf), so the shared body
+    stays one component instead of being copied into each error that adds a key."""
+
+    target_class = ErrorSerializer
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        if get_class(self.target) is ErrorSerializer:
+            return schema
+        shared = set(ErrorSerializer().fields)
+        extra = {k: v for k, v in schema["properties"].items() if k not in shared}
+        required = [k for k in schema.get("required", []) if k not in shared]
+        own = {"type": "object", "properties": extra, "required": required}
+        doc = get_doc(get_class(self.target))
+        if doc:
+            own["description"] = doc
+        error = auto_schema.resolve_serializer(ErrorSerializer, direction)
+        return {"allOf": [error.ref, own]}
 
 
 class UpstreamUnavailableSerializer(ErrorSerializer):

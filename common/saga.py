@@ -5,6 +5,11 @@ analytics creates the profile, compensations in reverse). Each owning service re
 steps with `@saga_step("auth.saga.create_user")`; a step is idempotent by `saga_id` and takes
 keyword arguments only, returning a JSON object.
 
+A step that refuses its input (the e-mail is taken, say) raises `StepRejected`: that is an
+answer, not a crash, so it travels back as the step's result `{"rejected": {code, message}}`
+and the orchestrator compensates with the reason in hand. Any other exception is a failure
+the orchestrator learns about through the chain's error callback.
+
 `STREAMIFY_SAGA_FAIL_STEPS` (comma-separated step names) makes the named steps fail: it exists
 so tests and demos can show compensation, and is refused outside dev mode.
 """
@@ -20,6 +25,14 @@ from common.env import dev_mode
 
 class InjectedFailure(Exception):
     """Raised by a step named in STREAMIFY_SAGA_FAIL_STEPS."""
+
+
+class StepRejected(Exception):
+    """The step refuses its input; retrying cannot help. `code` is for the orchestrator."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
 
 
 def commands_queue(service: str) -> str:
@@ -43,7 +56,10 @@ def saga_step(name: str, **task_options):
         def run(**kwargs):
             if name in failing_steps():
                 raise InjectedFailure(f"{name} failed on purpose (STREAMIFY_SAGA_FAIL_STEPS)")
-            return func(**kwargs)
+            try:
+                return func(**kwargs)
+            except StepRejected as exc:
+                return {"rejected": {"code": exc.code, "message": str(exc)}}
 
         options = {"acks_late": True, "reject_on_worker_lost": True, **task_options}
         return shared_task(name=name, **options)(run)

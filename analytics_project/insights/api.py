@@ -1,6 +1,8 @@
 """REST adapters: parse and check input, call one service or selector, shape the answer."""
 
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
 from rest_framework.response import Response
@@ -8,6 +10,15 @@ from rest_framework.views import APIView
 
 from common.auth.authentication import ServiceTokenAuthentication
 from common.auth.permissions import IsInternalService, IsStaffUser
+from common.openapi import (
+    BODY_TOO_LARGE,
+    IDEMPOTENCY_KEY,
+    INTERNAL,
+    SERVICE_TOKEN_ERRORS,
+    USER_TOKEN_ERRORS,
+    error_responses,
+    message_serializer,
+)
 from insights import selectors, services
 
 
@@ -75,15 +86,147 @@ class ReplaySerializer(serializers.Serializer):
     fromTimestamp = serializers.DateTimeField(required=False, allow_null=True)
 
 
+# Response shapes for the OpenAPI schema only: the answers are built by `selectors`.
+
+
+class FreshnessSerializer(serializers.Serializer):
+    """Where the projection that answered stands: `lagEvents` stored events not applied yet."""
+
+    generation = serializers.IntegerField()
+    projection = serializers.CharField()
+    position = serializers.IntegerField()
+    headPosition = serializers.IntegerField()
+    lagEvents = serializers.IntegerField()
+    fromTimestamp = serializers.DateTimeField(allow_null=True)
+
+
+class VideoStatsSerializer(serializers.Serializer):
+    """Zeros for a video nobody has watched."""
+
+    videoId = serializers.IntegerField()
+    title = serializers.CharField(allow_blank=True)
+    category = serializers.CharField(allow_blank=True)
+    status = serializers.CharField()
+    totalViews = serializers.IntegerField()
+    uniqueViewers = serializers.IntegerField()
+    totalWatchTime = serializers.IntegerField(help_text="Seconds.")
+    averageWatchTime = serializers.FloatField()
+    revenue = serializers.IntegerField(help_text="Cents.")
+    lastViewedAt = serializers.DateTimeField(allow_null=True)
+
+
+class VideoStatsReadSerializer(VideoStatsSerializer):
+    freshness = FreshnessSerializer()
+
+
+class PlatformStatsSerializer(serializers.Serializer):
+    totalUsers = serializers.IntegerField()
+    totalVideos = serializers.IntegerField()
+    uniqueViewers = serializers.IntegerField()
+    totalViews = serializers.IntegerField()
+    totalWatchTime = serializers.IntegerField()
+    averageWatchTime = serializers.FloatField()
+    totalRevenue = serializers.IntegerField()
+    totalDeposits = serializers.IntegerField()
+    streamsStarted = serializers.IntegerField()
+    streamsEnded = serializers.IntegerField()
+    activeStreams = serializers.IntegerField()
+    logins = serializers.IntegerField()
+    freshness = FreshnessSerializer()
+
+
+class HistoryEntrySerializer(serializers.Serializer):
+    videoId = serializers.IntegerField()
+    title = serializers.CharField(allow_blank=True)
+    watchTime = serializers.IntegerField()
+    sessionId = serializers.CharField(allow_null=True)
+    watchedAt = serializers.DateTimeField()
+
+
+class UserHistorySerializer(serializers.Serializer):
+    """The user's totals and one page of their views, newest first (zeros for a stranger)."""
+
+    userId = serializers.IntegerField()
+    profileActive = serializers.BooleanField()
+    deleted = serializers.BooleanField()
+    totalViews = serializers.IntegerField()
+    totalWatchTime = serializers.IntegerField()
+    averageWatchTime = serializers.FloatField()
+    amountSpent = serializers.IntegerField()
+    amountDeposited = serializers.IntegerField()
+    registeredAt = serializers.DateTimeField(allow_null=True)
+    lastLoginAt = serializers.DateTimeField(allow_null=True)
+    lastViewedAt = serializers.DateTimeField(allow_null=True)
+    history = HistoryEntrySerializer(many=True)
+    limit = serializers.IntegerField()
+    offset = serializers.IntegerField()
+    freshness = FreshnessSerializer()
+
+
+class ReportFiguresSerializer(serializers.Serializer):
+    views = serializers.IntegerField()
+    watchTime = serializers.IntegerField()
+    revenue = serializers.IntegerField()
+    deposits = serializers.IntegerField()
+    newUsers = serializers.IntegerField()
+    streams = serializers.IntegerField()
+    uniqueViewers = serializers.IntegerField()
+
+
+class ReportRowSerializer(ReportFiguresSerializer):
+    period = serializers.CharField(help_text="Bucket label: 2024-05-01, 2024-W18 or 2024-05.")
+    start = serializers.DateField()
+    end = serializers.DateField()
+
+
+_REPORT = inline_serializer(
+    "PeriodReport",
+    {
+        "period": serializers.ChoiceField(choices=selectors.PERIODS),
+        "from": serializers.DateField(),
+        "to": serializers.DateField(),
+        "rows": ReportRowSerializer(many=True),
+        "totals": ReportFiguresSerializer(),
+        "freshness": FreshnessSerializer(),
+    },
+)
+_PAGE_ERRORS = error_responses({400: "Invalid limit or offset", **USER_TOKEN_ERRORS})
+
+
 # seed reports
 
 
 class DashboardView(APIView):
+    @extend_schema(
+        summary="Platform figures, top 5 videos and the last 7 days",
+        responses={
+            200: inline_serializer(
+                "Dashboard",
+                {
+                    "platform": PlatformStatsSerializer(),
+                    "topVideos": VideoStatsSerializer(many=True),
+                    "last7Days": ReportRowSerializer(many=True),
+                    "freshness": inline_serializer(
+                        "DashboardFreshness",
+                        {
+                            "read_models": FreshnessSerializer(),
+                            "daily_metrics": FreshnessSerializer(),
+                        },
+                    ),
+                },
+            ),
+            **error_responses(USER_TOKEN_ERRORS),
+        },
+    )
     def get(self, request):
         return Response(selectors.dashboard_get(today=timezone.now().date()))
 
 
 class VideoReportView(APIView):
+    @extend_schema(
+        summary="One video's figures",
+        responses={200: VideoStatsReadSerializer, **error_responses(USER_TOKEN_ERRORS)},
+    )
     def get(self, request, video_id: int):
         return Response(selectors.video_stats_get(video_id=video_id))
 
@@ -91,24 +234,104 @@ class VideoReportView(APIView):
 class MyReportView(APIView):
     """The signed-in user's own figures and latest views."""
 
+    @extend_schema(
+        summary="The caller's figures and viewing history",
+        parameters=[PageSerializer],
+        responses={200: UserHistorySerializer, **_PAGE_ERRORS},
+    )
     def get(self, request):
         page = _parse(PageSerializer, request.query_params)
         return Response(selectors.user_history_get(user_id=int(request.user.id), **page))
 
 
 class TopVideosView(APIView):
+    @extend_schema(
+        summary="The best videos by views, watch time or revenue",
+        parameters=[TopVideosSerializer],
+        responses={
+            200: inline_serializer(
+                "TopVideos",
+                {
+                    "videos": VideoStatsSerializer(many=True),
+                    "limit": serializers.IntegerField(),
+                    "by": serializers.ChoiceField(choices=list(selectors.TOP_ORDER)),
+                },
+            ),
+            **error_responses({400: "Invalid limit or by", **USER_TOKEN_ERRORS}),
+        },
+    )
     def get(self, request):
         params = _parse(TopVideosSerializer, request.query_params)
         return Response({"videos": selectors.video_top_list(**params), **params})
 
 
 class RevenueView(APIView):
+    @extend_schema(
+        summary="Platform revenue and deposits, and the videos that earned most",
+        parameters=[
+            OpenApiParameter(
+                "limit", OpenApiTypes.INT, description="Videos listed, 1-100 (default 10)."
+            ),
+            OpenApiParameter(
+                "offset", OpenApiTypes.INT, description="Validated (0-1000000) but not used."
+            ),
+        ],
+        responses={
+            200: inline_serializer(
+                "Revenue",
+                {
+                    "totalRevenue": serializers.IntegerField(),
+                    "totalDeposits": serializers.IntegerField(),
+                    "byVideo": inline_serializer(
+                        "VideoRevenue",
+                        {
+                            "videoId": serializers.IntegerField(),
+                            "title": serializers.CharField(allow_blank=True),
+                            "revenue": serializers.IntegerField(),
+                            "views": serializers.IntegerField(),
+                        },
+                        many=True,
+                    ),
+                    "freshness": FreshnessSerializer(),
+                },
+            ),
+            **_PAGE_ERRORS,
+        },
+    )
     def get(self, request):
         params = _parse(PageSerializer, request.query_params)
         return Response(selectors.revenue_get(limit=params["limit"]))
 
 
 class PeriodReportView(APIView):
+    @extend_schema(
+        summary="Figures per UTC day, ISO week or calendar month",
+        parameters=[
+            OpenApiParameter(
+                "period",
+                OpenApiTypes.STR,
+                OpenApiParameter.PATH,
+                enum=list(selectors.PERIODS),
+                description="Any other value is answered 400.",
+            ),
+            OpenApiParameter(
+                "from",
+                OpenApiTypes.DATE,
+                description="Default: 30 days, 12 weeks or 12 months back.",
+            ),
+            OpenApiParameter("to", OpenApiTypes.DATE, description="Default: today (UTC)."),
+        ],
+        responses={
+            200: _REPORT,
+            **error_responses(
+                {
+                    400: f"Unknown period, bad dates, from after to, or more than "
+                    f"{selectors.MAX_BUCKETS} buckets",
+                    **USER_TOKEN_ERRORS,
+                }
+            ),
+        },
+    )
     def get(self, request, period: str):
         params = _parse(ReportSerializer, {**request.query_params.dict(), "period": period})
         return Response(selectors.report_get(**params))
@@ -120,6 +343,27 @@ class PeriodReportView(APIView):
 class RecordViewView(APIView):
     """Command: the view is recorded for the token's user; a different body userId is refused."""
 
+    @extend_schema(
+        summary="Record that the caller watched a video",
+        request=RecordViewSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={
+            201: message_serializer(
+                "ViewRecorded",
+                eventId=serializers.UUIDField(),
+                position=serializers.IntegerField(),
+                videoStats=VideoStatsReadSerializer(),
+            ),
+            **error_responses(
+                {
+                    400: "Invalid body",
+                    **USER_TOKEN_ERRORS,
+                    403: "userId is not the caller's, or the bearer token is invalid or expired",
+                    **BODY_TOO_LARGE,
+                }
+            ),
+        },
+    )
     def post(self, request):
         data = _parse(RecordViewSerializer, request.data)
         user_id = int(request.user.id)
@@ -143,6 +387,10 @@ class RecordViewView(APIView):
 
 
 class VideoStatsView(APIView):
+    @extend_schema(
+        summary="One video's figures (read model)",
+        responses={200: VideoStatsReadSerializer, **error_responses(USER_TOKEN_ERRORS)},
+    )
     def get(self, request, video_id: int):
         return Response(selectors.video_stats_get(video_id=video_id))
 
@@ -150,6 +398,20 @@ class VideoStatsView(APIView):
 class VideoStatsListView(APIView):
     """Several videos' stats in one call (`?ids=1,2,3`), so callers can batch."""
 
+    @extend_schema(
+        summary="Several videos' figures from one snapshot",
+        parameters=[VideoIdsSerializer],
+        responses={
+            200: inline_serializer(
+                "VideoStatsList",
+                {
+                    "videos": VideoStatsSerializer(many=True),
+                    "freshness": FreshnessSerializer(),
+                },
+            ),
+            **error_responses({400: "ids missing or malformed", **USER_TOKEN_ERRORS}),
+        },
+    )
     def get(self, request):
         video_ids = _parse(VideoIdsSerializer, request.query_params)["ids"]
         return Response(selectors.video_stats_list(video_ids=video_ids))
@@ -158,6 +420,17 @@ class VideoStatsListView(APIView):
 class UserHistoryView(APIView):
     """A user's history: their own, or anyone's for staff."""
 
+    @extend_schema(
+        summary="A user's figures and viewing history",
+        parameters=[PageSerializer],
+        responses={
+            200: UserHistorySerializer,
+            **_PAGE_ERRORS,
+            **error_responses(
+                {403: "Another user's history and not staff, or the bearer token is invalid"}
+            ),
+        },
+    )
     def get(self, request, user_id: int):
         if user_id != int(request.user.id) and not getattr(request.user, "is_staff", False):
             raise PermissionDenied("You may read only your own viewing history")
@@ -166,6 +439,10 @@ class UserHistoryView(APIView):
 
 
 class PlatformStatsView(APIView):
+    @extend_schema(
+        summary="Platform-wide figures",
+        responses={200: PlatformStatsSerializer, **error_responses(USER_TOKEN_ERRORS)},
+    )
     def get(self, request):
         return Response(selectors.platform_stats_get())
 
@@ -173,6 +450,31 @@ class PlatformStatsView(APIView):
 class ReplayView(APIView):
     permission_classes = [IsStaffUser]
 
+    @extend_schema(
+        summary="Rebuild the projections from the event store (staff only)",
+        request=ReplaySerializer,
+        responses={
+            200: message_serializer(
+                "ReplayDone",
+                generation=serializers.IntegerField(),
+                previousGeneration=serializers.IntegerField(),
+                eventsReplayed=serializers.IntegerField(),
+                position=serializers.IntegerField(),
+                durationMs=serializers.IntegerField(),
+                eventsPerSecond=serializers.FloatField(),
+                fromTimestamp=serializers.DateTimeField(allow_null=True),
+            ),
+            **error_responses(
+                {
+                    400: "Invalid body",
+                    **USER_TOKEN_ERRORS,
+                    403: "Not staff, or the bearer token is invalid or expired",
+                    409: "A newer replay started and superseded this one",
+                    **BODY_TOO_LARGE,
+                }
+            ),
+        },
+    )
     def post(self, request):
         data = _parse(ReplaySerializer, request.data)
         try:
@@ -211,6 +513,17 @@ class InternalProfilesView(APIView):
     permission_classes = [IsInternalService]
     service_scope = "analytics.profiles"
 
+    @extend_schema(
+        summary="Create a viewer profile (saga step; the same saga creates it once)",
+        tags=[INTERNAL],
+        request=ProfileCreateSerializer,
+        responses={
+            201: inline_serializer(
+                "ProfileCreated", {"analyticsCreated": serializers.BooleanField()}
+            ),
+            **error_responses({400: "Invalid body", **SERVICE_TOKEN_ERRORS, **BODY_TOO_LARGE}),
+        },
+    )
     def post(self, request):
         data = _parse(ProfileCreateSerializer, request.data)
         created = services.profile_create(
@@ -224,6 +537,15 @@ class InternalProfileView(APIView):
     permission_classes = [IsInternalService]
     service_scope = "analytics.profiles"
 
+    @extend_schema(
+        summary="Delete a viewer profile (saga compensation)",
+        tags=[INTERNAL],
+        parameters=[SagaIdSerializer],
+        responses={
+            200: inline_serializer("ProfileDeleted", {"deleted": serializers.BooleanField()}),
+            **error_responses({400: "sagaId missing or too long", **SERVICE_TOKEN_ERRORS}),
+        },
+    )
     def delete(self, request, user_id: int):
         data = _parse(SagaIdSerializer, request.query_params)
         return Response(

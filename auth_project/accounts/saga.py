@@ -5,18 +5,14 @@ from rest_framework.exceptions import ValidationError
 from accounts import services
 from accounts.serializers import SagaCreateUserSerializer
 from common.errors import flatten_details
-from common.saga import saga_step
-
-
-class SagaStepRejected(Exception):
-    """The step's input is invalid; retrying cannot help."""
+from common.saga import StepRejected, saga_step
 
 
 @saga_step("auth.saga.create_user")
 def create_user(
     *, saga_id: str, email: str, password_hash: str, first_name: str, last_name: str
 ) -> dict:
-    """Create the saga's user once (idempotent by saga_id); duplicate email raises."""
+    """Create the saga's user once (idempotent by saga_id); a taken email is a rejection."""
     serializer = SagaCreateUserSerializer(
         data={
             "saga_id": saga_id,
@@ -29,12 +25,12 @@ def create_user(
     try:
         serializer.is_valid(raise_exception=True)
     except ValidationError as exc:
-        raise SagaStepRejected(f"invalid user data: {flatten_details(exc.detail)}") from exc
+        raise StepRejected("invalid", f"invalid user data: {flatten_details(exc.detail)}") from exc
     data = serializer.validated_data
     try:
         user = services.user_create_for_saga(**data)
     except services.EmailTaken as exc:
-        raise SagaStepRejected(f"email already registered: {exc.email}") from exc
+        raise StepRejected("email_taken", f"email already registered: {exc.email}") from exc
     return {
         "userId": user.id,
         "email": user.email,

@@ -1,6 +1,7 @@
 """REST adapters of the billing service: parse, call one service or selector, shape the answer."""
 
 from django.conf import settings
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.permissions import IsAuthenticated
@@ -10,7 +11,18 @@ from rest_framework.views import APIView
 from common.auth.authentication import ServiceTokenAuthentication
 from common.auth.permissions import IsInternalService
 from common.errors import error_body
+from common.openapi import (
+    BODY_TOO_LARGE,
+    IDEMPOTENCY_KEY,
+    INTERNAL,
+    SERVICE_TOKEN_ERRORS,
+    USER_TOKEN_ERRORS,
+    ErrorSerializer,
+    error_responses,
+    message_serializer,
+)
 from wallets import selectors, services
+from wallets.models import LedgerEntry
 
 MAX_KEY_LENGTH = 200
 # Ids and amounts are stored as PostgreSQL bigint.
@@ -35,6 +47,60 @@ class Conflict(APIException):
     default_code = "conflict"
 
 
+# Response shapes for the OpenAPI schema only: the answers are built by the views and `selectors`.
+
+
+class LedgerEntrySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    type = serializers.ChoiceField(choices=LedgerEntry.Kind.choices)
+    amount = serializers.IntegerField(help_text="Cents: positive credits, negative charges.")
+    balanceAfter = serializers.IntegerField()
+    description = serializers.CharField(allow_blank=True)
+    videoId = serializers.IntegerField(allow_null=True)
+    sessionId = serializers.CharField(allow_null=True)
+    idempotencyKey = serializers.CharField(allow_null=True)
+    createdAt = serializers.DateTimeField()
+
+
+class PostedSerializer(serializers.Serializer):
+    """A charge (or the refund of one) and the wallet's balance after it."""
+
+    transactionId = serializers.IntegerField()
+    userId = serializers.IntegerField()
+    amount = serializers.IntegerField(help_text="Cents, always positive.")
+    balance = serializers.IntegerField()
+    idempotencyKey = serializers.CharField()
+    replayed = serializers.BooleanField(help_text="True: the key was seen before, nothing moved.")
+
+
+class RefundedSerializer(PostedSerializer):
+    """`refunded: false` alone when no charge has the key."""
+
+    refunded = serializers.BooleanField()
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for name, field in fields.items():
+            field.required = name == "refunded"
+        return fields
+
+
+class InsufficientFundsSerializer(ErrorSerializer):
+    """402: the balance that cannot pay (details also hold `balance` and `required`)."""
+
+    balance = serializers.IntegerField()
+
+
+_WALLET = inline_serializer(
+    "WalletAccount",
+    {
+        "userId": serializers.IntegerField(),
+        "balance": serializers.IntegerField(),
+        "created": serializers.BooleanField(),
+    },
+)
+
+
 def _user_id(request) -> int:
     return int(request.user.id)
 
@@ -56,6 +122,16 @@ def _insufficient(exc: services.InsufficientFunds) -> Response:
 
 
 class BalanceView(APIView):
+    @extend_schema(
+        summary="The caller's balance in cents (0 without a wallet)",
+        responses={
+            200: inline_serializer(
+                "Balance",
+                {"userId": serializers.IntegerField(), "balance": serializers.IntegerField()},
+            ),
+            **error_responses(USER_TOKEN_ERRORS),
+        },
+    )
     def get(self, request):
         user_id = _user_id(request)
         return Response(
@@ -73,6 +149,28 @@ class DepositSerializer(serializers.Serializer):
 
 
 class DepositView(APIView):
+    @extend_schema(
+        summary="Add funds to the caller's wallet",
+        request=DepositSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={
+            200: message_serializer(
+                "Deposited",
+                newBalance=serializers.IntegerField(),
+                amount=serializers.IntegerField(),
+                transactionId=serializers.IntegerField(),
+                replayed=serializers.BooleanField(),
+            ),
+            **error_responses(
+                {
+                    400: "Invalid amount or Idempotency-Key",
+                    **USER_TOKEN_ERRORS,
+                    409: "Idempotency-Key already used for another amount",
+                    **BODY_TOO_LARGE,
+                }
+            ),
+        },
+    )
     def post(self, request):
         serializer = DepositSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -102,6 +200,22 @@ class PageSerializer(serializers.Serializer):
 
 
 class TransactionsView(APIView):
+    @extend_schema(
+        summary="The caller's ledger, newest first",
+        parameters=[PageSerializer],
+        responses={
+            200: inline_serializer(
+                "TransactionPage",
+                {
+                    "transactions": LedgerEntrySerializer(many=True),
+                    "total": serializers.IntegerField(),
+                    "limit": serializers.IntegerField(),
+                    "offset": serializers.IntegerField(),
+                },
+            ),
+            **error_responses({400: "Invalid limit or offset", **USER_TOKEN_ERRORS}),
+        },
+    )
     def get(self, request):
         page = PageSerializer(data=request.query_params)
         page.is_valid(raise_exception=True)
@@ -122,6 +236,22 @@ class TransactionsView(APIView):
 class RevenueTotalView(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(
+        summary="Platform revenue: charges minus their refunds, in cents",
+        responses={
+            200: inline_serializer(
+                "RevenueTotal",
+                {
+                    "totalRevenue": serializers.IntegerField(),
+                    "totalCharged": serializers.IntegerField(),
+                    "totalRefunded": serializers.IntegerField(),
+                    "chargeCount": serializers.IntegerField(),
+                    "refundCount": serializers.IntegerField(),
+                },
+            ),
+            **error_responses(USER_TOKEN_ERRORS),
+        },
+    )
     def get(self, request):
         return Response(selectors.revenue_total())
 
@@ -138,6 +268,16 @@ class AccountSerializer(serializers.Serializer):
 class AccountCreateView(InternalView):
     service_scope = "billing.accounts"
 
+    @extend_schema(
+        summary="Ensure a user has a wallet (saga step)",
+        tags=[INTERNAL],
+        request=AccountSerializer,
+        responses={
+            201: OpenApiResponse(_WALLET, description="Created"),
+            200: OpenApiResponse(_WALLET, description="It already existed"),
+            **error_responses({400: "Invalid body", **SERVICE_TOKEN_ERRORS, **BODY_TOO_LARGE}),
+        },
+    )
     def post(self, request):
         serializer = AccountSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -151,6 +291,26 @@ class AccountCreateView(InternalView):
 class AccountDeleteView(InternalView):
     service_scope = "billing.accounts"
 
+    @extend_schema(
+        summary="Delete an empty wallet (saga compensation)",
+        tags=[INTERNAL],
+        responses={
+            200: inline_serializer(
+                "WalletDeleted",
+                {
+                    "userId": serializers.IntegerField(),
+                    "deleted": serializers.BooleanField(help_text="False: there was no wallet"),
+                },
+            ),
+            **error_responses(
+                {
+                    **SERVICE_TOKEN_ERRORS,
+                    404: "The id is out of range",
+                    409: "The wallet has ledger entries",
+                }
+            ),
+        },
+    )
     def delete(self, request, user_id: int):
         if user_id > MAX_BIGINT:
             raise NotFound("No such account")
@@ -175,6 +335,24 @@ class ChargeView(InternalView):
 
     service_scope = "billing.charge"
 
+    @extend_schema(
+        summary="Charge a wallet once per idempotency key",
+        tags=[INTERNAL],
+        request=ChargeSerializer,
+        responses={
+            201: OpenApiResponse(PostedSerializer, description="Charged"),
+            200: OpenApiResponse(PostedSerializer, description="Replayed: already charged"),
+            402: OpenApiResponse(InsufficientFundsSerializer, description="Insufficient funds"),
+            **error_responses(
+                {
+                    400: "Invalid body",
+                    **SERVICE_TOKEN_ERRORS,
+                    409: "Idempotency key already used for another charge",
+                    **BODY_TOO_LARGE,
+                }
+            ),
+        },
+    )
     def post(self, request):
         serializer = ChargeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -208,6 +386,15 @@ class RefundView(InternalView):
 
     service_scope = "billing.charge"
 
+    @extend_schema(
+        summary="Refund the charge made with an idempotency key, once",
+        tags=[INTERNAL],
+        request=RefundSerializer,
+        responses={
+            200: RefundedSerializer,
+            **error_responses({400: "Invalid body", **SERVICE_TOKEN_ERRORS, **BODY_TOO_LARGE}),
+        },
+    )
     def post(self, request):
         serializer = RefundSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

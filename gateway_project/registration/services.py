@@ -168,14 +168,22 @@ def _give_up(saga: Saga, error: str, code: str) -> None:
 
 
 def saga_step_succeeded(*, saga_id: str, step: str, result: dict) -> None:
-    """Record a step's success; send the next step, finish, or keep compensating.
+    """Record a step's answer: send the next step, finish, or keep compensating.
+
+    An answer `{"rejected": {code, message}}` (common.saga.StepRejected) is a failure whose
+    reason is known, e.g. `email_taken`.
 
     Repeated deliveries change nothing. A forward step that succeeds after the saga gave up is
     compensated too.
     """
+    rejected = result.get("rejected") if isinstance(result, dict) else None
     with transaction.atomic():
         saga = Saga.objects.select_for_update().get(id=saga_id)
         row = saga.steps.select_for_update().get(name=step)
+        if rejected:
+            if row.status == SagaStep.Status.SENT:
+                _record_failure(saga, row, rejected["message"], rejected["code"])
+            return
         if row.status == SagaStep.Status.SUCCEEDED:
             return
         row.status, row.result, row.finished_at = SagaStep.Status.SUCCEEDED, result, timezone.now()
@@ -212,18 +220,22 @@ def saga_step_failed(*, saga_id: str, step: str, task_id: str, error: str) -> No
         if row.status != SagaStep.Status.SENT or row.task_id != task_id:
             return
         reason = row.error or error or "the step failed (no reason reported)"
-        row.status, row.error, row.finished_at = SagaStep.Status.FAILED, reason, timezone.now()
-        row.save()
-        if not row.compensation:
-            code = EMAIL_TAKEN if "email already registered" in reason else STEP_FAILED
-            _give_up(saga, f"{step} failed: {reason}", code)
-        elif row.attempts < settings.SAGA_MAX_ATTEMPTS:
-            row.status = SagaStep.Status.SENT
-            row.save(update_fields=["status"])
-            _resend(saga, row)
-        else:
-            saga.status = Saga.Status.STUCK
-            saga.save()
+        _record_failure(saga, row, reason, STEP_FAILED)
+
+
+def _record_failure(saga: Saga, row: SagaStep, reason: str, code: str) -> None:
+    """A forward step that failed is compensated; a failed compensation is retried."""
+    row.status, row.error, row.finished_at = SagaStep.Status.FAILED, reason, timezone.now()
+    row.save()
+    if not row.compensation:
+        _give_up(saga, f"{row.name} failed: {reason}", code)
+    elif row.attempts < settings.SAGA_MAX_ATTEMPTS:
+        row.status = SagaStep.Status.SENT
+        row.save(update_fields=["status"])
+        _resend(saga, row)
+    else:
+        saga.status = Saga.Status.STUCK
+        saga.save()
 
 
 def saga_step_failure_reason(*, task_id: str, reason: str) -> None:

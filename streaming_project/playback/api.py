@@ -1,12 +1,28 @@
 """REST adapters of the streaming service; domain errors become status codes in `PlaybackView`."""
 
-from rest_framework import status
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
+from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.errors import error_body
+from common.openapi import (
+    RETRY_AFTER,
+    USER_TOKEN_ERRORS,
+    ErrorSerializer,
+    UpstreamUnavailableSerializer,
+    error_responses,
+)
 from playback import clients, selectors, services
+from playback.models import EndReason, SessionStatus
 from playback.ranges import MalformedRange, UnsatisfiableRange
 from playback.streaming import file_response
 
@@ -54,11 +70,166 @@ class PlaybackView(APIView):
         return super().handle_exception(exc)
 
 
+# Response shapes for the OpenAPI schema only: the answers are built by the views and `selectors`.
+
+
+@extend_schema_field({"type": "string", "enum": EndReason.values}, component_name="EndReason")
+class EndReasonField(serializers.CharField):
+    pass
+
+
+class VideoDetailsSerializer(serializers.Serializer):
+    """The video as it was when the session started (from the video service)."""
+
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    description = serializers.CharField(allow_blank=True)
+    category = serializers.CharField()
+    duration = serializers.FloatField()
+    pricePerMinute = serializers.IntegerField()
+    status = serializers.CharField()
+    uploadedBy = serializers.IntegerField()
+    thumbnailUrl = serializers.CharField(allow_null=True)
+    createdAt = serializers.CharField()
+
+
+class SessionSerializer(serializers.Serializer):
+    sessionId = serializers.UUIDField()
+    videoId = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=[SessionStatus.ACTIVE, SessionStatus.ENDED])
+    startedAt = serializers.DateTimeField()
+    lastHeartbeatAt = serializers.DateTimeField()
+    endedAt = serializers.DateTimeField(allow_null=True)
+    endReason = EndReasonField(allow_null=True)
+    watchedTime = serializers.FloatField(help_text="Billable seconds so far.")
+    minutesCharged = serializers.IntegerField()
+    pricePerMinute = serializers.IntegerField()
+    amountCharged = serializers.IntegerField()
+    streamUrl = serializers.CharField()
+    hlsUrl = serializers.CharField(allow_null=True)
+    videoDetails = VideoDetailsSerializer()
+
+
+class SessionEndedSerializer(SessionSerializer):
+    message = serializers.CharField()
+
+
+class StreamStartedSerializer(serializers.Serializer):
+    sessionId = serializers.UUIDField()
+    streamUrl = serializers.CharField(help_text="Progressive MP4, byte ranges allowed.")
+    hlsUrl = serializers.CharField(allow_null=True, help_text="HLS playlist, if rendered.")
+    videoDetails = VideoDetailsSerializer()
+    pricePerMinute = serializers.IntegerField()
+    minutesCharged = serializers.IntegerField()
+    charged = serializers.IntegerField()
+    balance = serializers.IntegerField(allow_null=True, help_text="Null for a free video.")
+
+
+class HeartbeatSerializer(serializers.Serializer):
+    sessionId = serializers.UUIDField()
+    watchedTime = serializers.FloatField()
+    charged = serializers.IntegerField()
+    minutesCharged = serializers.IntegerField()
+    balance = serializers.IntegerField(allow_null=True)
+
+
+class ActiveSessionsSerializer(serializers.Serializer):
+    sessions = SessionSerializer(many=True)
+
+
+class PaymentRequiredSerializer(ErrorSerializer):
+    """402: the wallet's balance, and whether the session was ended for it."""
+
+    balance = serializers.IntegerField(allow_null=True)
+    sessionEnded = serializers.BooleanField()
+
+
+class SessionGoneSerializer(ErrorSerializer):
+    """410: why the session ended."""
+
+    reason = EndReasonField()
+
+
+class RangeNotSatisfiableSerializer(ErrorSerializer):
+    """416: the size of the file the range missed."""
+
+    size = serializers.IntegerField(help_text="The file's size in bytes.")
+
+
+_SESSION_NOT_FOUND = {404: "No such session, or not the caller's"}
+
+
+def _upstream_errors(unavailable: str) -> dict:
+    return {
+        502: OpenApiResponse(ErrorSerializer, description="Billing refused the charge request"),
+        503: OpenApiResponse(UpstreamUnavailableSerializer, description=unavailable),
+    }
+
+
+_PAYMENT_REQUIRED = OpenApiResponse(
+    PaymentRequiredSerializer, description="The wallet cannot pay the minute due"
+)
+_SESSION_GONE = OpenApiResponse(SessionGoneSerializer, description="The session has ended")
+
+
+class _MediaSchema(AutoSchema):
+    """The MP4 route and the HLS route share `MediaView`, not their summary or content types."""
+
+    def _hls(self) -> bool:
+        return "{name}" in self.path
+
+    def get_summary(self):
+        if self._hls():
+            return "A file of a live session's HLS rendition (playlist or segment)"
+        return "A live session's MP4, whole or one byte range"
+
+    def get_response_serializers(self):
+        if self._hls():
+            content_types = sorted(set(selectors.HLS_CONTENT_TYPES.values()))
+        else:
+            content_types = ["video/mp4"]
+        whole = OpenApiResponse(OpenApiTypes.BINARY, description="The whole file")
+        part = OpenApiResponse(OpenApiTypes.BINARY, description="The byte range asked for")
+        return {
+            **{(200, content_type): whole for content_type in content_types},
+            **{(206, content_type): part for content_type in content_types},
+            **error_responses(
+                {
+                    400: "Malformed Range header",
+                    403: USER_TOKEN_ERRORS[403],
+                    404: "No such session, not the caller's, or no such media file",
+                }
+            ),
+            410: _SESSION_GONE,
+            416: OpenApiResponse(
+                RangeNotSatisfiableSerializer, description="The range lies outside the file"
+            ),
+        }
+
+
 def _user_id(request) -> int:
     return int(request.user.id)
 
 
 class StartView(PlaybackView):
+    @extend_schema(
+        summary="Start watching a ready video; its first minute is charged now",
+        description="No session is kept when the first minute cannot be charged.",
+        request=None,
+        parameters=[RETRY_AFTER],
+        responses={
+            200: StreamStartedSerializer,
+            **error_responses(
+                {
+                    **USER_TOKEN_ERRORS,
+                    404: "No such video",
+                    409: "The video is not ready to stream",
+                }
+            ),
+            402: _PAYMENT_REQUIRED,
+            **_upstream_errors("The video service or billing is unavailable"),
+        },
+    )
     def post(self, request, video_id: int):
         session = services.session_start(user_id=_user_id(request), video_id=video_id)
         return Response(
@@ -76,6 +247,20 @@ class StartView(PlaybackView):
 
 
 class HeartbeatView(PlaybackView):
+    @extend_schema(
+        summary="Keep a session alive and charge every minute now due",
+        description="A session silent past the idle timeout, or whose wallet cannot pay a "
+        "minute, is ended instead.",
+        request=None,
+        parameters=[RETRY_AFTER],
+        responses={
+            200: HeartbeatSerializer,
+            **error_responses({**USER_TOKEN_ERRORS, **_SESSION_NOT_FOUND}),
+            402: _PAYMENT_REQUIRED,
+            410: _SESSION_GONE,
+            **_upstream_errors("Billing is unavailable"),
+        },
+    )
     def put(self, request, session_id):
         beat = services.session_heartbeat(session_id=session_id, user_id=_user_id(request))
         session = beat.session
@@ -91,22 +276,61 @@ class HeartbeatView(PlaybackView):
 
 
 class EndView(PlaybackView):
+    @extend_schema(
+        summary="End a session, charging what is due",
+        description="Ending an ended session answers it unchanged. When the wallet cannot pay "
+        "the last minutes, the session still ends, with what was paid.",
+        request=None,
+        parameters=[RETRY_AFTER],
+        responses={
+            200: SessionEndedSerializer,
+            **error_responses({**USER_TOKEN_ERRORS, **_SESSION_NOT_FOUND}),
+            **_upstream_errors("Billing is unavailable"),
+        },
+    )
     def post(self, request, session_id):
         session = services.session_end(session_id=session_id, user_id=_user_id(request))
         return Response({"message": "Stream ended", **selectors.session_payload(session)})
 
 
 class ActiveSessionsView(PlaybackView):
+    @extend_schema(
+        summary="The caller's live sessions, newest first",
+        description="Active sessions whose last heartbeat is within the idle timeout.",
+        responses={200: ActiveSessionsSerializer, **error_responses(USER_TOKEN_ERRORS)},
+    )
     def get(self, request):
         sessions = selectors.session_list_active(user_id=_user_id(request))
         return Response({"sessions": [selectors.session_payload(s) for s in sessions]})
 
 
+@extend_schema(
+    parameters=[
+        OpenApiParameter(
+            "Range",
+            OpenApiTypes.STR,
+            OpenApiParameter.HEADER,
+            description="One byte range, e.g. `bytes=0-1023` or `bytes=-500` (206). Several "
+            "ranges are answered with the whole file (200).",
+        ),
+        OpenApiParameter(
+            "Content-Range",
+            OpenApiTypes.STR,
+            OpenApiParameter.HEADER,
+            response=[206, 416],
+            description="`bytes start-end/size` (206), `bytes */size` (416).",
+        ),
+        OpenApiParameter(
+            "Accept-Ranges", OpenApiTypes.STR, OpenApiParameter.HEADER, response=[200, 206]
+        ),
+    ],
+)
 class MediaView(PlaybackView):
     """Bytes of a live session. The unguessable session id is the capability (a video element
     sends no Authorization header); a caller who does send a user token must own the session."""
 
     permission_classes = [AllowAny]
+    schema = _MediaSchema()
 
     def get(self, request, session_id, name: str | None = None):
         user_id = _user_id(request) if request.user else None

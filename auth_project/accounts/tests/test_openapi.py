@@ -1,0 +1,68 @@
+"""The published schema names every auth route, the bodies the views parse and the credentials."""
+
+from django.test import Client
+
+ERROR = "#/components/schemas/Error"
+
+
+def published_schema() -> dict:
+    response = Client().get("/api/schema?format=json")
+    assert response.status_code == 200
+    return response.json()
+
+
+def operations(schema: dict) -> dict[str, set[str]]:
+    return {path: set(item) - {"parameters"} for path, item in schema["paths"].items()}
+
+
+def body(operation: dict, media_type: str = "application/json") -> str:
+    return operation["requestBody"]["content"][media_type]["schema"]["$ref"]
+
+
+def test_every_route_is_described_anonymously():
+    schema = published_schema()
+
+    assert operations(schema) == {
+        "/api/auth/register": {"post"},
+        "/api/auth/login": {"post"},
+        "/api/auth/token/refresh": {"post"},
+        "/api/auth/logout": {"post"},
+        "/api/auth/verify": {"get", "post"},
+        "/api/auth/profile": {"get", "put", "patch"},
+        "/api/auth/users/{user_id}": {"delete"},
+    }
+
+
+def test_post_bodies_are_the_serializers_the_views_parse():
+    paths = published_schema()["paths"]
+
+    assert body(paths["/api/auth/register"]["post"]) == "#/components/schemas/Register"
+    assert body(paths["/api/auth/login"]["post"]) == "#/components/schemas/Login"
+    assert body(paths["/api/auth/token/refresh"]["post"]) == "#/components/schemas/RefreshToken"
+    assert body(paths["/api/auth/logout"]["post"]) == "#/components/schemas/RefreshToken"
+    assert body(paths["/api/auth/profile"]["put"]) == "#/components/schemas/ProfileUpdate"
+    assert "requestBody" not in paths["/api/auth/verify"]["post"]
+
+
+def test_answers_and_errors_are_described():
+    schema = published_schema()
+    register = schema["paths"]["/api/auth/register"]["post"]["responses"]
+    login = schema["paths"]["/api/auth/login"]["post"]["responses"]
+
+    assert set(register) == {"201", "400", "409", "413"}
+    assert register["409"]["content"]["application/json"]["schema"]["$ref"] == ERROR
+    assert set(login) == {"200", "400", "401", "413"}
+    login_answer = schema["components"]["schemas"]["LoggedIn"]["properties"]
+    assert set(login_answer) == {"message", "token", "refreshToken"}
+    assert set(schema["components"]["schemas"]["Error"]["properties"]) == {"error", "details"}
+
+
+def test_each_route_names_the_credential_it_takes():
+    schema = published_schema()
+    paths = schema["paths"]
+
+    assert schema["components"]["securitySchemes"]["userToken"]["scheme"] == "bearer"
+    assert paths["/api/auth/login"]["post"]["security"] == [{}]
+    assert paths["/api/auth/profile"]["get"]["security"] == [{"userToken": []}]
+    assert paths["/api/auth/users/{user_id}"]["delete"]["security"] == [{"serviceToken": []}]
+    assert paths["/api/auth/users/{user_id}"]["delete"]["tags"] == ["internal"]
