@@ -7,5 +7,5 @@ class CommonConfig(AppConfig):
     verbose_name = "Streamify common"
 
     def ready(self):
-        # Registers the schema extensions for our authentication classes.
-        from common.auth import openapi  # noqa: F401
+        # Registers the schema extensions (credentials, error bodies) with drf-spectacular.
+        from common import openapi  # noqa: F401

@@ -1,9 +1,11 @@
-"""OpenAPI pieces every service's schema shares: the one error body and responses built on it.
+"""OpenAPI pieces every service's schema shares: our two credentials, the one error body and
+responses built on it. `CommonConfig.ready` imports this module so the extensions register.
 
 Documentation only: nothing here parses a request or shapes an answer (`common.errors` does).
 """
 
 from drf_spectacular.extensions import (
+    OpenApiAuthenticationExtension,
     OpenApiSerializerExtension,
     OpenApiSerializerFieldExtension,
 )
@@ -11,8 +13,6 @@ from drf_spectacular.plumbing import build_basic_type, get_class, get_doc
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import serializers
-
-from common.auth.openapi import UserTokenScheme
 
 INTERNAL = "internal"
 
@@ -42,11 +42,34 @@ RETRY_AFTER = OpenApiParameter(
 )
 
 
-class DerivedUserTokenScheme(UserTokenScheme):
-    """A service's stricter check of the user token (e.g. auth's ActiveUserTokenAuthentication)
-    still takes the same credential, so it is documented as the same scheme."""
-
+class UserTokenScheme(OpenApiAuthenticationExtension):
+    # Subclasses (auth's stricter ActiveUserTokenAuthentication) take the same credential.
+    target_class = "common.auth.authentication.UserTokenAuthentication"
     match_subclasses = True
+    name = "userToken"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT",
+            "description": "The access token from POST /api/auth/login (RS256, signed by auth).",
+        }
+
+
+class ServiceTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "common.auth.authentication.ServiceTokenAuthentication"
+    name = "serviceToken"
+
+    def get_security_definition(self, auto_schema):
+        # Not a bearer token: the header is `Authorization: Service <token>`.
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "Internal routes only: `Service <token>`, a service credential "
+            "minted for this service with the route's scope.",
+        }
 
 
 class UploadedFileField(OpenApiSerializerFieldExtension):

@@ -2,7 +2,7 @@
 user's journey through the gateway (`deploy.journey`), then Ctrl-C it.
 
     python -m deploy.smoke            # embedded: SQLite + filesystem broker, in a scratch var dir
-    python -m deploy.smoke --real     # PostgreSQL streamify_* databases + RabbitMQ (private vhost)
+    python -m deploy.smoke --real     # fresh PostgreSQL databases + RabbitMQ (private vhost)
 
 Prints the seconds from `make run` to all healthy, the platform's total RSS and its idle CPU,
 and how long the journey took.
@@ -15,7 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import nullcontext
+from contextlib import ExitStack
 from pathlib import Path
 
 import requests
@@ -90,15 +90,16 @@ def main() -> int:
     env = dict(os.environ, STREAMIFY_ACCESS_LOG="0")
     scratch = tempfile.TemporaryDirectory(prefix="streamify-smoke-")
     env["STREAMIFY_VAR_DIR"] = scratch.name
-    vhost = nullcontext(None)
-    if args.real:
-        from common.testing.rabbitmq import private_vhost
+    with ExitStack() as backends, scratch:
+        if args.real:
+            # Fresh databases, as a first deployment has them: rows left by an earlier run
+            # would point at media files that went with its scratch folder.
+            from common.testing.postgres import temporary_databases
+            from common.testing.rabbitmq import private_vhost
 
-        env.setdefault("STREAMIFY_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
-        vhost = private_vhost("streamify-smoke")
-    with vhost as broker_url, scratch:
-        if broker_url:
-            env["CELERY_BROKER_URL"] = broker_url
+            env["CELERY_BROKER_URL"] = backends.enter_context(private_vhost("streamify-smoke"))
+            databases = backends.enter_context(temporary_databases(SERVICES, "streamify_smoke"))
+            env.update({f"{s.upper()}_DATABASE_URL": url for s, url in databases.items()})
         log = open(os.path.join(scratch.name, "make-run.log"), "wb")  # noqa: SIM115 - outlives this block
         started = time.monotonic()
         make = subprocess.Popen(

@@ -273,7 +273,7 @@ class RevenueView(APIView):
                 "limit", OpenApiTypes.INT, description="Videos listed, 1-100 (default 10)."
             ),
             OpenApiParameter(
-                "offset", OpenApiTypes.INT, description="Validated (0-1000000) but not used."
+                "offset", OpenApiTypes.INT, description="Videos to skip, 0-1000000 (default 0)."
             ),
         ],
         responses={
@@ -300,7 +300,7 @@ class RevenueView(APIView):
     )
     def get(self, request):
         params = _parse(PageSerializer, request.query_params)
-        return Response(selectors.revenue_get(limit=params["limit"]))
+        return Response(selectors.revenue_get(**params))
 
 
 class PeriodReportView(APIView):

@@ -218,12 +218,12 @@ def video_top_list(*, by: str = "views", limit: int = 10, snapshot: Snapshot | N
     return [video_payload(row, row.video_id) for row in rows]
 
 
-def revenue_get(*, limit: int = 10) -> dict:
+def revenue_get(*, limit: int = 10, offset: int = 0) -> dict:
     snapshot = snapshot_current()
     platform = platform_stats_get(snapshot=snapshot)
     by_video = VideoStats.objects.filter(generation=snapshot.generation, revenue__gt=0).order_by(
         "-revenue", "video_id"
-    )[:limit]
+    )[offset : offset + limit]
     return {
         "totalRevenue": platform["totalRevenue"],
         "totalDeposits": platform["totalDeposits"],

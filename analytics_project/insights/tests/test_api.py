@@ -174,6 +174,7 @@ def test_platform_top_videos_revenue_and_dashboard(client_for):
     assert [v["videoId"] for v in by_time["videos"]] == [1, 2]
     assert revenue["totalRevenue"] == 100
     assert revenue["byVideo"][0]["videoId"] == 1
+    assert client.get(f"{BASE}/revenue", {"offset": 1}).json()["byVideo"] == revenue["byVideo"][1:]
     assert dashboard["platform"]["totalViews"] == 3
     assert dashboard["last7Days"][-1]["views"] == 3
     assert len(dashboard["last7Days"]) == 7
