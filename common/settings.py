@@ -6,7 +6,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from common import env
+from common import broker, env
 from common.auth import keys
 from common.paths import var_dir
 
@@ -165,21 +165,20 @@ def caches(service: str) -> dict:
 def celery_settings(service: str) -> dict:
     url = env.broker_url()
     options: dict = {}
+    transport = None
     if url.startswith("filesystem"):
-        folder = var_dir() / "broker"
-        for sub in ("queue", "control", "processed"):
-            (folder / sub).mkdir(parents=True, exist_ok=True)
+        transport = broker.TRANSPORT
         options = {
-            "data_folder_in": str(folder / "queue"),
-            "data_folder_out": str(folder / "queue"),
-            "control_folder": str(folder / "control"),
-            "processed_folder": str(folder / "processed"),
+            **broker.folder_options(var_dir() / "broker"),
+            # Busy consumers poll every 50 ms; idle ones slow down to 250 ms (common.broker).
             "polling_interval": float(os.environ.get("STREAMIFY_FS_POLL_SECONDS", "0.05")),
+            "max_polling_interval": float(os.environ.get("STREAMIFY_FS_MAX_POLL_SECONDS", "0.25")),
         }
     elif url.startswith(("amqp", "pyamqp")):
         options = {"confirm_publish": True}
     return {
         "CELERY_BROKER_URL": url,
+        "CELERY_BROKER_TRANSPORT": transport,
         "CELERY_BROKER_TRANSPORT_OPTIONS": options,
         "CELERY_BROKER_CONNECTION_TIMEOUT": 3,
         "CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP": True,

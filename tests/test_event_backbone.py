@@ -4,11 +4,14 @@
 test here that fails if the mechanism is removed.
 """
 
+import sqlite3
 import subprocess
 import sys
 import time
 import uuid
+from contextlib import contextmanager
 
+import psycopg2
 import pytest
 
 from common.paths import REPO_ROOT
@@ -167,27 +170,52 @@ def test_broker_down_at_commit_the_event_waits_in_the_outbox(make_platform):
         proxy.stop()
 
 
-def test_worker_killed_mid_handler_the_event_is_redelivered_and_applied_once(make_platform):
-    platform = make_platform("real", ["auth", "billing"])
+@contextmanager
+def billing_writes_blocked(platform):
+    """Hold billing's database so that its event handler stops inside its transaction."""
+    if platform.embedded:
+        holder = sqlite3.connect(platform.var / "db" / "billing.sqlite3", isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+    else:
+        holder = psycopg2.connect(platform.database_urls["billing"])
+        with holder.cursor() as cursor:
+            cursor.execute("LOCK TABLE wallets_wallet IN ACCESS EXCLUSIVE MODE")
+    try:
+        yield
+    finally:
+        holder.rollback()
+        holder.close()
+
+
+def handler_waiting(platform) -> bool:
+    """Billing's worker has taken the event and its handler waits for the database."""
+    if platform.embedded:
+        # The embedded broker keeps a taken message under unacked/<owner>/ until its ack.
+        claimed = list((platform.var / "broker" / "unacked").glob("*/*.billing.events.msg"))
+        return len(claimed) == 1
+    database = platform.database_urls["billing"].rsplit("/", 1)[1]
+    return (
+        platform.scalar(
+            "billing",
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND wait_event_type = 'Lock'",
+            (database,),
+        )
+        > 0
+    )
+
+
+@pytest.mark.parametrize("kind", BACKENDS)
+def test_worker_killed_mid_handler_the_event_is_redelivered_and_applied_once(make_platform, kind):
+    platform = make_platform(kind, ["auth", "billing"])
     platform.start_web("auth")
     platform.start_worker("auth")
     worker = platform.start_worker("billing")
-    import psycopg2
 
-    blocker = psycopg2.connect(platform.database_urls["billing"])
-    try:
-        with blocker.cursor() as cursor:
-            # Hold the wallets table so the handler stops inside its transaction.
-            cursor.execute("LOCK TABLE wallets_wallet IN ACCESS EXCLUSIVE MODE")
+    with billing_writes_blocked(platform):
         user = register(platform)
-        wait_for(
-            lambda: blocked_on_lock(platform), timeout=30, what="billing handler blocked mid-way"
-        )
-
+        wait_for(lambda: handler_waiting(platform), timeout=30, what="billing handler blocked")
+        time.sleep(0.5)
         worker.kill()
-    finally:
-        blocker.rollback()
-        blocker.close()
 
     assert wallets_of(platform, user["id"]) == 0
     assert platform.scalar("billing", "SELECT count(*) FROM events_inboxevent") == 0
@@ -198,18 +226,6 @@ def test_worker_killed_mid_handler_the_event_is_redelivered_and_applied_once(mak
     time.sleep(1)
     assert wallets_of(platform, user["id"]) == 1
     assert platform.scalar("billing", "SELECT count(*) FROM events_inboxevent") == 1
-
-
-def blocked_on_lock(platform) -> bool:
-    database = platform.database_urls["billing"].rsplit("/", 1)[1]
-    return (
-        platform.scalar(
-            "billing",
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND wait_event_type = 'Lock'",
-            (database,),
-        )
-        > 0
-    )
 
 
 @pytest.mark.parametrize("kind", BACKENDS)

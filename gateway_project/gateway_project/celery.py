@@ -39,8 +39,10 @@ def _watch_failures(celery_app) -> None:
     while True:
         try:
             with celery_app.connection_for_read() as connection:
+                # Task events only ("task.multi" carries a worker's batched ones): the workers'
+                # heartbeats, every two seconds each, are not our business.
                 receiver = celery_app.events.Receiver(
-                    connection, handlers={"task-failed": _note_failure}
+                    connection, handlers={"task-failed": _note_failure}, routing_key="task.#"
                 )
                 receiver.capture(limit=None, timeout=None, wakeup=False)
         except Exception:

@@ -10,6 +10,7 @@ import psycopg2
 import requests
 from kombu import Connection
 
+from common.broker import TRANSPORT, folder_options
 from common.events.topology import dead_letter_queue
 from common.testing.processes import (
     Process,
@@ -112,16 +113,8 @@ class Platform:
     def broker_connection(self) -> Connection:
         if self.broker_url:
             return Connection(self.broker_url)
-        folder = self.var / "broker"
-        return Connection(
-            "filesystem://",
-            transport_options={
-                "data_folder_in": str(folder / "queue"),
-                "data_folder_out": str(folder / "queue"),
-                "control_folder": str(folder / "control"),
-                "processed_folder": str(folder / "processed"),
-            },
-        )
+        options = folder_options(self.var / "broker")
+        return Connection("filesystem://", transport=TRANSPORT, transport_options=options)
 
     def dead_letters(self, service: str) -> list[dict]:
         """Drain `<service>.events.dlq` and return the envelopes it held, with their error."""

@@ -13,7 +13,9 @@ import psycopg2
 import pytest
 import requests
 from conftest import CLOSED, UPSTREAMS, Platform
+from kombu import Connection, Queue
 
+from common.broker import TRANSPORT, folder_options
 from common.paths import REPO_ROOT
 from common.testing import backends
 from common.testing.processes import BIN, free_port, manage, wait_for, web_process, worker_process
@@ -99,14 +101,11 @@ def _register(platform, email: str, **extra) -> requests.Response:
 
 def _peek(platform, queue: str) -> str:
     """The raw body of the next message on `queue`, left for the broker to redeliver."""
-    from kombu import Connection, Queue
-
     broker = platform.env().get("CELERY_BROKER_URL", "filesystem://")
-    options = {}
+    options, transport = {}, None
     if broker.startswith("filesystem"):
-        folder = str(platform.var_dir / "broker" / "queue")
-        options = {"data_folder_in": folder, "data_folder_out": folder}
-    with Connection(broker, transport_options=options) as connection:
+        options, transport = folder_options(platform.var_dir / "broker"), TRANSPORT
+    with Connection(broker, transport=transport, transport_options=options) as connection:
         bound = Queue(queue, channel=connection.default_channel)
         message = wait_for(lambda: bound.get(no_ack=False), what=queue)
         body = message.body.decode() if isinstance(message.body, bytes) else str(message.body)
