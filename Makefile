@@ -3,7 +3,6 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
-SERVICES := gateway auth video streaming billing analytics
 STAMP := $(VENV)/.installed
 
 export STREAMIFY_DEV ?= 1
@@ -23,13 +22,10 @@ $(STAMP): pyproject.toml
 protos: install
 	python -c "from common.grpc import generate_all; generate_all(force=True)"
 
-## Migrate every service's database, declare the broker topology, create the dev superuser.
+## Migrate every service's database, declare the broker topology, create the dev superuser
+## (embedded mode): the six services side by side.
 prepare: install
-	@for s in $(SERVICES); do \
-	  (cd $${s}_project && python manage.py migrate --noinput -v0 \
-	    && python manage.py setup_broker \
-	    && { [ "$$STREAMIFY_DEV" != 1 ] || python manage.py ensure_dev_superuser; }) || exit 1; \
-	done
+	@python -m deploy.prepare
 
 ## Embedded mode only: the demo viewer and a few generated sample videos, so the catalog is not empty.
 demo: prepare
