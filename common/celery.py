@@ -5,6 +5,7 @@ import os
 from importlib import import_module
 
 from celery import Celery, bootsteps
+from celery.signals import task_postrun, task_prerun
 from django.conf import settings
 from kombu import Exchange, Queue
 
@@ -32,6 +33,21 @@ def create_app(service: str) -> Celery:
         app.conf.task_queues.append(events_queue(service))
     app.steps["worker"].add(OutboxSweepStep)
     return app
+
+
+# Celery's Django fixup closes every database connection before and after each task unless
+# DB_REUSE_MAX is set (see `celery_settings`): a new PostgreSQL connection per event cost more
+# than applying the event. A task is treated as Django treats a request instead: connections
+# live up to CONN_MAX_AGE, and one that broke is replaced at the next task.
+@task_prerun.connect
+@task_postrun.connect
+def _recycle_database_connections(sender=None, **kwargs) -> None:
+    # Not for a task applied in-process (`apply`): its caller's transaction is still open.
+    if getattr(getattr(sender, "request", None), "is_eager", False):
+        return
+    from django.db import close_old_connections
+
+    close_old_connections()
 
 
 def service_app() -> Celery:

@@ -141,6 +141,9 @@ def database(service: str) -> dict:
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": var_dir() / "db" / f"{service}.sqlite3",
+        # Kept open, as on PostgreSQL: reopening makes SQLite redo its WAL set-up every time a
+        # worker's periodic sweep runs.
+        "CONN_MAX_AGE": 60,
         "OPTIONS": {
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             # Writers queue up for the lock instead of failing when they upgrade a read.
@@ -192,6 +195,9 @@ def celery_settings(service: str) -> dict:
         "CELERY_WORKER_SEND_TASK_EVENTS": True,
         "CELERY_TASK_SEND_SENT_EVENT": True,
         "CELERY_WORKER_HIJACK_ROOT_LOGGER": False,
+        # Celery would close the database connection around every task; common.celery
+        # recycles connections the way Django does between requests instead.
+        "CELERY_DB_REUSE_MAX": 2**31,
     }
 
 
