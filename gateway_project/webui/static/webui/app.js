@@ -107,7 +107,7 @@ async function heartbeat() {
   if (!state.session) return;
   try {
     const beat = await api("PUT", `/api/stream/heartbeat/${state.session}`, {});
-    if (beat.amountCharged !== undefined) $("#charged").textContent = `charged ${dollars(beat.amountCharged)}`;
+    $("#charged").textContent = `${beat.minutesCharged} minute(s), charged ${dollars(beat.charged)}`;
     showAccount();
   } catch (error) {
     stopPlayer();
