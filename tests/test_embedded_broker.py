@@ -108,13 +108,18 @@ def test_acked_message_is_gone_and_unacked_one_returns_on_close(tmp_path):
     assert queued(tmp_path, "work") == [] and claimed(tmp_path) == []
 
 
-def test_rejected_with_requeue_goes_back_to_its_own_queue_only(tmp_path):
+def publish_to_two_subscribers(root) -> None:
+    """One event on a topic exchange that copies it into `a.events` and `b.events`."""
     topic = Exchange("events", type="topic")
-    with connect(tmp_path) as connection:
+    with connect(root) as connection:
         channel = connection.default_channel
         for name in ("a.events", "b.events"):
             Queue(name, topic, routing_key="thing.happened")(channel).declare()
-    publish(tmp_path, topic, {"n": 1}, routing_key="thing.happened")
+    publish(root, topic, {"n": 1}, routing_key="thing.happened")
+
+
+def test_rejected_with_requeue_goes_back_to_its_own_queue_only(tmp_path):
+    publish_to_two_subscribers(tmp_path)
 
     with connect(tmp_path) as connection:
         message = Queue("a.events", channel=connection.default_channel).get(no_ack=False)
@@ -125,12 +130,7 @@ def test_rejected_with_requeue_goes_back_to_its_own_queue_only(tmp_path):
 
 
 def test_each_copy_of_one_publish_is_acked_on_its_own(tmp_path):
-    topic = Exchange("events", type="topic")
-    with connect(tmp_path) as connection:
-        channel = connection.default_channel
-        for name in ("a.events", "b.events"):
-            Queue(name, topic, routing_key="thing.happened")(channel).declare()
-    publish(tmp_path, topic, {"n": 1}, routing_key="thing.happened")
+    publish_to_two_subscribers(tmp_path)
 
     with connect(tmp_path) as connection:
         channel = connection.default_channel
