@@ -90,8 +90,8 @@ class Channel(filesystem.Channel):
         return self._claim_oldest(queue, names)
 
     def _get_many(self, queues, timeout=None):
-        # kombu's cycle lists the folder once per consumed queue on every poll of an idle
-        # worker (four queues each); one listing serves them all, taken in turns for fairness.
+        # kombu's cycle would list the folder once per consumed queue on every poll (a worker
+        # consumes three on one channel); one listing serves them all, taken in turns.
         wanted = {f"{queue}.msg": queue for queue in queues}
         found: dict[str, list[str]] = {}
         for name in self._listing():
