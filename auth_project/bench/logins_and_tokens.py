@@ -34,7 +34,6 @@ from common.testing.processes import (
 from common.testing.tokens import user_token
 
 SECONDS = 4.0
-pytestmark = pytest.mark.real_hasher
 
 
 @pytest.fixture(scope="module")
