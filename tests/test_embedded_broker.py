@@ -7,16 +7,12 @@ import sys
 import textwrap
 import time
 
-from kombu import Connection, Exchange, Queue
+from kombu import Exchange, Queue
 
-from common.broker import TRANSPORT, folder_options
+from common.broker import connect
 from common.paths import REPO_ROOT
 
 WORK = Exchange("work", type="direct")
-
-
-def connect(root) -> Connection:
-    return Connection("filesystem://", transport=TRANSPORT, transport_options=folder_options(root))
 
 
 def publish(root, exchange: Exchange, body: dict, routing_key: str = "work") -> None:
@@ -39,12 +35,11 @@ def consumer(root, code: str) -> subprocess.Popen:
     script = (
         textwrap.dedent(
             f"""
-        import sys, time
-        from kombu import Connection, Exchange, Queue
-        from common.broker import TRANSPORT, folder_options
-        connection = Connection("filesystem://", transport=TRANSPORT,
-                                transport_options=folder_options(__import__("pathlib").Path({str(root)!r})))
-        channel = connection.default_channel
+        import time
+        from pathlib import Path
+        from kombu import Exchange, Queue
+        from common.broker import connect
+        channel = connect(Path({str(root)!r})).default_channel
         """
         )
         + textwrap.dedent(code)
@@ -233,9 +228,8 @@ def test_auto_delete_queue_of_a_live_process_is_kept(tmp_path):
 
 def test_idle_consumer_polls_less_and_less_and_a_message_resets_it(tmp_path):
     declare_work_queue(tmp_path)
-    options = {**folder_options(tmp_path), "polling_interval": 0.01, "max_polling_interval": 0.08}
     received = []
-    with Connection("filesystem://", transport=TRANSPORT, transport_options=options) as connection:
+    with connect(tmp_path, polling_interval=0.01, max_polling_interval=0.08) as connection:
         queue = Queue("work", WORK, routing_key="work")
         with connection.Consumer(
             queue, callbacks=[lambda body, m: (received.append(body), m.ack())]

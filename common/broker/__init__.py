@@ -13,6 +13,8 @@ Celery selects this transport for `filesystem://` through its `broker_transport`
 
 from pathlib import Path
 
+from kombu import Connection
+
 TRANSPORT = "common.broker.transport:Transport"
 
 
@@ -27,3 +29,10 @@ def folder_options(root: Path) -> dict:
         "control_folder": str(folders["control"]),
         "unacked_folder": str(folders["unacked"]),
     }
+
+
+def connect(root: Path, **options) -> Connection:
+    """A connection to the embedded broker kept under `root`, as the services make it."""
+    return Connection(
+        "filesystem://", transport=TRANSPORT, transport_options={**folder_options(root), **options}
+    )

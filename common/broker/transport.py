@@ -265,7 +265,7 @@ class Transport(filesystem.Transport):
         self._pause = self.polling_interval
         # kombu keeps one in-memory record of declarations per process; a process that talks
         # to two folders (the tests do) must not skip a binding because the other has it.
-        folder = client.transport_options.get("control_folder", "")
+        folder = options.get("control_folder", "")
         self.state = _STATES.setdefault(folder, virtual.BrokerState())
         # Claimed file by delivery tag, for every channel of the connection: a message may be
         # rejected through another channel than the one that took it.

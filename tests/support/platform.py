@@ -10,7 +10,7 @@ import psycopg2
 import requests
 from kombu import Connection
 
-from common.broker import TRANSPORT, folder_options
+from common.broker import connect
 from common.events.topology import dead_letter_queue
 from common.testing.processes import (
     Process,
@@ -113,8 +113,7 @@ class Platform:
     def broker_connection(self) -> Connection:
         if self.broker_url:
             return Connection(self.broker_url)
-        options = folder_options(self.var / "broker")
-        return Connection("filesystem://", transport=TRANSPORT, transport_options=options)
+        return connect(self.var / "broker")
 
     def dead_letters(self, service: str) -> list[dict]:
         """Drain `<service>.events.dlq` and return the envelopes it held, with their error."""

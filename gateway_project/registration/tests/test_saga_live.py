@@ -15,7 +15,7 @@ import requests
 from conftest import CLOSED, UPSTREAMS, Platform
 from kombu import Connection, Queue
 
-from common.broker import TRANSPORT, folder_options
+from common.broker import connect
 from common.paths import REPO_ROOT
 from common.testing import backends
 from common.testing.processes import BIN, free_port, manage, wait_for, web_process, worker_process
@@ -102,10 +102,11 @@ def _register(platform, email: str, **extra) -> requests.Response:
 def _peek(platform, queue: str) -> str:
     """The raw body of the next message on `queue`, left for the broker to redeliver."""
     broker = platform.env().get("CELERY_BROKER_URL", "filesystem://")
-    options, transport = {}, None
     if broker.startswith("filesystem"):
-        options, transport = folder_options(platform.var_dir / "broker"), TRANSPORT
-    with Connection(broker, transport=transport, transport_options=options) as connection:
+        connection = connect(platform.var_dir / "broker")
+    else:
+        connection = Connection(broker)
+    with connection:
         bound = Queue(queue, channel=connection.default_channel)
         message = wait_for(lambda: bound.get(no_ack=False), what=queue)
         body = message.body.decode() if isinstance(message.body, bytes) else str(message.body)
