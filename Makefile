@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export STREAMIFY_DEV ?= 1
 export PATH := $(BIN):$(PATH)
 
-.PHONY: install protos run prepare demo test lint bench clean
+.PHONY: install protos run prepare demo test lint bench bench-http clean
 
 install: $(STAMP)
 
@@ -54,6 +54,12 @@ bench: install
 	cd streaming_project && python bench/playback.py
 	cd analytics_project && python bench/projections.py
 	cd gateway_project && python -m pytest -q -s -p no:cacheprovider bench/gateway_costs.py
+
+## The hot paths under wrk, embedded and on PostgreSQL + RabbitMQ + Redis, next to the same-run
+## ceiling; writes docs/benchmarks.md (about 15 minutes). Installs Debian's wrk if missing.
+bench-http: install
+	@command -v wrk >/dev/null || apt-get install -y -q wrk >/dev/null
+	python -m deploy.bench_http
 
 clean:
 	rm -rf var

@@ -1,6 +1,16 @@
-"""`GET /health`: is this service able to serve? Database and broker, each timed."""
+"""Health routes every service mounts.
 
+- `GET /health/live`: the process answers (no I/O at all); for liveness probes and as the
+  ceiling a benchmark compares every path with.
+- `GET /health/ready` and `GET /health`: database and broker, each timed. The checks run at most
+  once per `STREAMIFY_READY_CACHE_SECONDS` (default 2) per process, so probes and load never
+  turn into one database and broker round trip per call.
+"""
+
+import os
+import threading
 import time
+from collections.abc import Callable
 
 from django.conf import settings
 from django.db import connection
@@ -9,6 +19,29 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from common.celery import service_app
+
+
+class Memo:
+    """The value of `compute()`, recomputed at most once per `seconds`; one caller computes
+    while the others wait for its answer (no stampede when a cached check expires under load)."""
+
+    def __init__(self, compute: Callable, seconds: float):
+        self._compute, self._seconds = compute, seconds
+        self._lock = threading.Lock()
+        self._value, self._expires = None, 0.0
+
+    def get(self):
+        if time.monotonic() < self._expires:
+            return self._value
+        with self._lock:
+            if time.monotonic() >= self._expires:
+                self._value = self._compute()
+                self._expires = time.monotonic() + self._seconds
+            return self._value
+
+
+def ready_cache_seconds() -> float:
+    return float(os.environ.get("STREAMIFY_READY_CACHE_SECONDS", "2"))
 
 
 def _timed(check) -> dict:
@@ -36,7 +69,7 @@ def check_broker() -> None:
             probe._size("health-probe")
 
 
-def health_payload() -> tuple[dict, bool]:
+def _checked() -> tuple[dict, bool]:
     checks = {"database": _timed(check_database), "broker": _timed(check_broker)}
     healthy = all(check["status"] == "up" for check in checks.values())
     payload = {
@@ -48,7 +81,21 @@ def health_payload() -> tuple[dict, bool]:
     return payload, healthy
 
 
+_readiness = Memo(_checked, ready_cache_seconds())
+
+
+def health_payload() -> tuple[dict, bool]:
+    """This service's own checks (at most `ready_cache_seconds` old) and whether all are up."""
+    payload, healthy = _readiness.get()
+    return dict(payload), healthy
+
+
 @require_GET
 def health(request):
     payload, healthy = health_payload()
     return JsonResponse(payload, status=200 if healthy else 503)
+
+
+@require_GET
+def live(request):
+    return JsonResponse({"status": "ok", "service": settings.SERVICE_NAME})

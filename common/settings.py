@@ -135,7 +135,9 @@ def database(service: str) -> dict:
     url = env.database_url(service)
     if url:
         config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
-        config["TEST"] = {"NAME": f"test_streamify_{service}"}
+        # A suffix lets two runs of one project's suite share a server without clashing.
+        suffix = os.environ.get("STREAMIFY_TEST_DB_SUFFIX", "")
+        config["TEST"] = {"NAME": f"test_streamify_{service}{suffix}"}
         return config
     (var_dir() / "db").mkdir(exist_ok=True)
     return {

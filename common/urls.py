@@ -4,10 +4,12 @@ from django.contrib import admin
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
-from common.health import health
+from common.health import health, live
 
 service_urlpatterns = [
     path("health", health, name="health"),
+    path("health/ready", health, name="health-ready"),
+    path("health/live", live, name="health-live"),
     path("admin/", admin.site.urls),
     path("api/schema", SpectacularAPIView.as_view(), name="schema"),
 ]

@@ -10,6 +10,8 @@ for service in gateway auth video streaming billing analytics; do
 done
 echo "=== cross-service (tests/)"
 python -m pytest -q -p no:cacheprovider tests "$@" || failed+=("cross-service")
+echo "=== HTTP benchmark smoke (make run, every hot path for 2 s)"
+python -m deploy.bench_http --smoke || failed+=("bench-smoke")
 if ((${#failed[@]})); then
   echo "FAILED suites: ${failed[*]}"
   exit 1

@@ -8,11 +8,15 @@ from registration.api import SagaDetailView, SagaRegisterView
 from resilience.api import circuit_breaker_stats, health
 from webui.views import index
 
+from common.health import health as ready
+from common.health import live
 from common.urls import handler400, handler403, handler404, handler500
 
 urlpatterns = [
     path("", index, name="index"),
     path("health", health, name="health"),
+    path("health/ready", ready, name="health-ready"),
+    path("health/live", live, name="health-live"),
     path("admin/", admin.site.urls),
     path("api/circuit-breaker/stats", circuit_breaker_stats, name="circuit-breaker-stats"),
     path("graphql", StreamifyGraphQLView.as_view(), name="graphql"),

@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from common import breakers, http
-from common.health import health_payload
+from common.health import Memo, health_payload, ready_cache_seconds
 
 HEALTH_TIMEOUT = (1.0, 2.0)
 
@@ -76,13 +76,7 @@ def _grpc_health(service: str) -> dict:
     return {"status": "up" if serving else "down", "target": target}
 
 
-def platform_health() -> tuple[dict, bool]:
-    """The gateway's own health (decides the status code) plus every upstream's, checked at once.
-
-    The upstream checks go through the breakers, so an open breaker answers instantly and a
-    returning service is probed (half-open) by the next health check after the reset timeout.
-    """
-    payload, healthy = health_payload()
+def _upstreams_health() -> dict:
     checks = [("http", s) for s in settings.GATEWAY_UPSTREAMS]
     checks += [("grpc", s) for s in settings.GATEWAY_GRPC_UPSTREAMS]
     with ThreadPoolExecutor(max_workers=len(checks)) as pool:
@@ -93,6 +87,22 @@ def platform_health() -> tuple[dict, bool]:
     upstreams = {service: {} for service in settings.GATEWAY_UPSTREAMS}
     for (kind, service), future in futures.items():
         upstreams[service][kind] = future.result()
+    return upstreams
+
+
+_upstreams = Memo(_upstreams_health, ready_cache_seconds())
+
+
+def platform_health() -> tuple[dict, bool]:
+    """The gateway's own health (decides the status code) plus every upstream's, checked at once.
+
+    The upstream checks go through the breakers, so an open breaker answers instantly and a
+    returning service is probed (half-open) by the next health check after the reset timeout.
+    Like the gateway's own checks, they run at most once per `ready_cache_seconds`, however
+    often /health is called.
+    """
+    payload, healthy = health_payload()
+    upstreams = _upstreams.get()
     payload["upstreams"] = upstreams
     degraded = any(c["status"] != "up" for u in upstreams.values() for c in u.values())
     if healthy and degraded:
