@@ -26,6 +26,7 @@ from pathlib import Path
 
 import grpc
 
+from common.breakers.failures import TRANSIENT_GRPC_CODES
 from common.paths import REPO_ROOT
 
 logger = logging.getLogger(__name__)
@@ -306,15 +307,7 @@ def default_timeout() -> float:
 
 
 # Failures of the peer rather than answers about the request: these are what trip a breaker.
-TRANSIENT_CODES = frozenset(
-    {
-        grpc.StatusCode.UNAVAILABLE,
-        grpc.StatusCode.DEADLINE_EXCEEDED,
-        grpc.StatusCode.RESOURCE_EXHAUSTED,
-        grpc.StatusCode.INTERNAL,
-        grpc.StatusCode.UNKNOWN,
-    }
-)
+TRANSIENT_CODES = frozenset(getattr(grpc.StatusCode, name) for name in TRANSIENT_GRPC_CODES)
 
 
 class GrpcCallError(Exception):

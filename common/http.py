@@ -14,6 +14,7 @@ Timeouts (environment, seconds): `STREAMIFY_HTTP_CONNECT_TIMEOUT` (default 2) an
 upstream and process (default 16).
 """
 
+import http.client as http_client
 import os
 import re
 import threading
@@ -23,6 +24,8 @@ from http.cookiejar import DefaultCookiePolicy
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ProtocolError
+from urllib3.util.retry import Retry
 
 from common.breakers import UpstreamServerError, UpstreamUnavailable, guarded
 from common.env import service_url
@@ -87,6 +90,34 @@ class RequestIDMiddleware:
         return response
 
 
+class StaleConnectionRetry(Retry):
+    """Send a request again, once, only when a pooled keep-alive connection turned out to be
+    closed by the upstream before it answered anything (the upstream drops idle connections
+    on its own schedule, and a request may be written into one just as it goes).
+
+    Only for methods without side effects: anything else, a refused connection (the upstream
+    is down) or a timeout (it is slow) goes to the breaker at once, as before.
+    """
+
+    def increment(self, method=None, url=None, response=None, error=None, **kwargs):
+        if error is not None and not _closed_before_answer(error):
+            # Exactly what requests does with no retries at all (its `max_retries=0`).
+            return Retry(0, read=False).increment(method, url, response, error, **kwargs)
+        return super().increment(method, url, response, error, **kwargs)
+
+
+def _closed_before_answer(error: Exception) -> bool:
+    reason = error.args[1] if isinstance(error, ProtocolError) and len(error.args) > 1 else None
+    closed = (ConnectionResetError, BrokenPipeError, http_client.RemoteDisconnected)
+    return isinstance(reason, closed)
+
+
+STALE_RETRY = StaleConnectionRetry(
+    total=1, connect=0, read=1, other=0, status=0, redirect=False,
+    allowed_methods=frozenset({"GET", "HEAD", "OPTIONS"}), raise_on_status=False,
+)  # fmt: skip
+
+
 def session(service: str) -> requests.Session:
     """This process's pooled session to `service` (no cookies, no proxies from the env)."""
     found = _sessions.get(service)
@@ -96,8 +127,7 @@ def session(service: str) -> requests.Session:
         if service not in _sessions:
             size = int(os.environ.get("STREAMIFY_HTTP_POOL_SIZE", "16"))
             http = requests.Session()
-            # Retries would replay non-idempotent calls and hide failures from the breaker.
-            adapter = HTTPAdapter(pool_connections=1, pool_maxsize=size, max_retries=0)
+            adapter = HTTPAdapter(pool_connections=1, pool_maxsize=size, max_retries=STALE_RETRY)
             http.mount("http://", adapter)
             http.mount("https://", adapter)
             # One session serves every user: a cookie set for one must never reach another.

@@ -51,11 +51,15 @@ GATEWAY_TRUSTED_PROXIES = [
     p.strip() for p in os.environ.get("GATEWAY_TRUSTED_PROXIES", "").split(",") if p.strip()
 ]
 RATELIMIT_ENABLE = os.environ.get("GATEWAY_RATELIMIT_ENABLE", "1") == "1"
-RATELIMIT_USE_CACHE = "default"
-# Embedded mode counts in FileBasedCache, whose incr is get+set: under concurrent requests a few
-# increments can be lost, so a client may get slightly more than the limit (never fewer).
-# With REDIS_URL the count is an atomic INCR. Both are accepted deliberately.
-SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+RATELIMIT_USE_CACHE = "ratelimit"
+# With REDIS_URL the counts are shared by every gateway process (an atomic INCR). Without it each
+# process counts in its own memory, so with WEB_CONCURRENCY=n a client may get up to n times the
+# limit: accepted for the single-host embedded mode, where no count may cost a file write.
+SILENCED_SYSTEM_CHECKS = [
+    *SILENCED_SYSTEM_CHECKS,  # noqa: F821 - defined by service_settings above
+    "django_ratelimit.E003",
+    "django_ratelimit.W001",
+]
 
 # GraphQL
 GRAPHENE = {"SCHEMA": "graph.schema.schema"}

@@ -1,23 +1,27 @@
 """REST adapters for the catalog: parse, call one service or selector, serialise."""
 
+from collections.abc import Mapping
 from contextlib import contextmanager
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponse, HttpResponseNotModified
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticatedOrReadOnly
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog import selectors, services
 from catalog.models import Video, VideoStatus
+from catalog.page_cache import Page, catalog_version, listings, viewer_scope
 from catalog.uploads import upload_data
+from common import payloads
 from common.openapi import BODY_TOO_LARGE, USER_TOKEN_ERRORS, error_responses, message_serializer
+from common.payloads import JSONParser
 
 
 class CategoryField(serializers.CharField):
@@ -37,6 +41,8 @@ class VideoFieldsSerializer(serializers.Serializer):
     )
 
     def to_internal_value(self, data):
+        if not isinstance(data, Mapping):
+            return super().to_internal_value(data)  # DRF's "Expected a dictionary" error
         # A misspelt field would otherwise be dropped silently and its default used instead.
         unknown = {name: ["Unknown field."] for name in sorted(set(data) - set(self.fields))}
         try:
@@ -120,18 +126,23 @@ class VideoListView(APIView):
         },
     )
     def get(self, request):
-        query = ListQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        params = query.validated_data
-        videos, total = selectors.video_list(**_viewer(request), **params)
-        return Response(
-            {
+        viewer = _viewer(request)
+        key = (viewer_scope(**viewer), request.META.get("QUERY_STRING", ""))
+        version = catalog_version()
+        page = listings.get(key, version)
+        if page is None:
+            query = ListQuerySerializer(data=request.query_params)
+            query.is_valid(raise_exception=True)
+            params = query.validated_data
+            videos, total = selectors.video_list(**viewer, **params)
+            body = {
                 "videos": [services.video_payload(video) for video in videos],
                 "total": total,
                 "page": params["page"],
                 "limit": params["limit"],
             }
-        )
+            page = listings.put(key, version, payloads.dumps(body))
+        return _cached_answer(request, page, personal=key[0] != "public")
 
     @extend_schema(
         summary="Upload a video (multipart); it is processed in the background",
@@ -249,6 +260,23 @@ class VideoThumbnailView(APIView):
         )
         response["Cache-Control"] = "public, max-age=300"
         return response
+
+
+def _cached_answer(request, page: Page, *, personal: bool) -> HttpResponse:
+    """The page, or 304 when the caller already holds this version (If-None-Match)."""
+    held = {
+        tag.strip().removeprefix("W/")
+        for tag in request.headers.get("If-None-Match", "").split(",")
+    }
+    if page.etag in held:
+        response = HttpResponseNotModified()
+    else:
+        response = HttpResponse(page.body, content_type="application/json")
+    response["ETag"] = page.etag
+    # Revalidate every time (the ETag makes that cheap); a signed-in caller's page is theirs.
+    response["Cache-Control"] = "private, no-cache" if personal else "no-cache"
+    response["Vary"] = "Authorization"
+    return response
 
 
 @contextmanager

@@ -62,3 +62,17 @@ class Video(models.Model):
 
     def __str__(self):
         return f"{self.title} ({self.status})"
+
+
+class CatalogVersion(models.Model):
+    """One row whose token changes in the transaction of every change to any video.
+
+    Readers that cache what they built from the catalog key it by this token: a page built
+    before a change is never served after the change commits. A random token rather than a
+    counter, so a table emptied and refilled never repeats an old version.
+    """
+
+    token = models.CharField(max_length=32)
+
+    def __str__(self):
+        return f"catalog version {self.token}"

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from catalog import media
 from catalog.models import Video, VideoStatus
+from catalog.page_cache import catalog_version_bump
 from common.events import publish
 
 
@@ -77,6 +78,7 @@ def video_create(
             stored = default_storage.save(f"videos/{video.id}/source{info.extension}", upload)
             video.source_path = stored
             video.save(update_fields=["source_path"])
+            catalog_version_bump()
             publish("video.uploaded", _event_data(video, "uploaded"))
             if enqueue:
                 _enqueue_processing(video.id)
@@ -100,6 +102,7 @@ def video_process(*, video_id: int) -> str:
             return video.status if video else "missing"
         video.processing_attempts += 1
         video.save(update_fields=["processing_attempts", "updated_at"])
+        catalog_version_bump()
     if not video.source_path or not default_storage.exists(video.source_path):
         video_fail(video_id=video_id, reason="the uploaded file is missing")
         return VideoStatus.FAILED
@@ -130,6 +133,7 @@ def video_process(*, video_id: int) -> str:
         video.processing_seconds = round(time.monotonic() - started, 3)
         video.ready_at = timezone.now()
         video.save()
+        catalog_version_bump()
         publish("video.ready", _event_data(video, "ready"))
         keep = {folder, os.path.dirname(video.source_path)}
         transaction.on_commit(lambda: _delete_stale_renditions(video_id, keep=keep))
@@ -152,6 +156,7 @@ def video_fail(*, video_id: int, reason: str, keep_source: bool = False) -> bool
         if not keep_source:
             video.source_path = ""
         video.save()
+        catalog_version_bump()
         publish("video.failed", {"videoId": video.id, "reason": video.processing_error})
         keep = {os.path.dirname(video.source_path)} if keep_source else set()
         transaction.on_commit(lambda: _delete_stale_renditions(video_id, keep=keep))
@@ -171,6 +176,7 @@ def video_reprocess(*, video_id: int) -> Video:
         video.status = VideoStatus.PROCESSING
         video.processing_error = ""
         video.save(update_fields=["status", "processing_error", "updated_at"])
+        catalog_version_bump()
         _enqueue_processing(video.id)
     return video
 
@@ -185,6 +191,7 @@ def video_update(*, video_id: int, actor_id: int, **changes) -> Video:
         for field, value in changes.items():
             setattr(video, field, value)
         video.save()
+        catalog_version_bump()
     return video
 
 
@@ -194,6 +201,7 @@ def video_delete(*, video_id: int, actor_id: int) -> None:
         video = _owned_for_update(video_id=video_id, actor_id=actor_id)
         data = {"videoId": video.id, "uploadedBy": video.uploaded_by}
         video.delete()
+        catalog_version_bump()
         publish("video.deleted", data)
         transaction.on_commit(lambda: _storage_delete_tree(f"videos/{video_id}"))
 

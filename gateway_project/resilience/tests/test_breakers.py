@@ -1,7 +1,7 @@
-"""common.breakers in-process: counting rules, the shared SQLite store, and Redis when present."""
+"""common.breakers in-process: counting rules and the board shared by a service's processes."""
 
-import shutil
 import subprocess
+import sys
 import time
 import uuid
 
@@ -11,7 +11,8 @@ import pytest
 import requests
 
 from common import breakers
-from common.testing.processes import free_port, wait_for
+from common.breakers.board import Board, BoardStorage
+from common.paths import REPO_ROOT
 
 
 class FakeRpcError(grpc.RpcError):
@@ -87,10 +88,10 @@ def test_half_open_probe_closes_on_success(monkeypatch):
     assert closed["state"] == "CLOSED" and closed["lastStateChange"] > opened["lastStateChange"]
 
 
-def test_sqlite_store_is_shared_by_independent_breakers(tmp_path):
-    path = tmp_path / "shared.sqlite3"
-    first = pybreaker.CircuitBreaker(fail_max=3, state_storage=breakers.SqliteStorage("x", path))
-    second = pybreaker.CircuitBreaker(fail_max=3, state_storage=breakers.SqliteStorage("x", path))
+def test_board_is_shared_by_independent_breakers(tmp_path):
+    path = tmp_path / "shared.board"
+    first = pybreaker.CircuitBreaker(fail_max=3, state_storage=BoardStorage("x", Board(path)))
+    second = pybreaker.CircuitBreaker(fail_max=3, state_storage=BoardStorage("x", Board(path)))
 
     for cb in (first, second, first):
         with pytest.raises((RuntimeError, pybreaker.CircuitBreakerError)), cb.calling():
@@ -101,42 +102,35 @@ def test_sqlite_store_is_shared_by_independent_breakers(tmp_path):
         pass
 
 
-@pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server not installed")
-def test_redis_store_keeps_state_and_stats(monkeypatch, tmp_path):
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            "redis-server",
-            "--port",
-            str(port),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(tmp_path),
-        ],
-        stdout=subprocess.DEVNULL,
-        start_new_session=True,
+def test_board_is_shared_with_another_process(tmp_path):
+    path = tmp_path / "shared.board"
+    mine = BoardStorage("billing", Board(path))
+    script = (
+        "import sys, pybreaker\n"
+        "from common.breakers.board import Board, BoardStorage\n"
+        "storage = BoardStorage('billing', Board(__import__('pathlib').Path(sys.argv[1])))\n"
+        "cb = pybreaker.CircuitBreaker(fail_max=2, state_storage=storage)\n"
+        "for _ in range(2):\n"
+        "    try:\n"
+        "        cb.call(lambda: 1 / 0)\n"
+        "    except (ZeroDivisionError, pybreaker.CircuitBreakerError):\n"
+        "        pass\n"
+        "storage.record_failure('division by zero')\n"
     )
-    try:
-        import redis
+    subprocess.run([sys.executable, "-c", script, str(path)], check=True, cwd=REPO_ROOT)
 
-        client = redis.Redis(port=port)
-        wait_for(client.ping, timeout=10, what="redis")
-        monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{port}/0")
-        monkeypatch.setenv("STREAMIFY_BREAKER_FAIL_MAX", "2")
-        name = _name()
-        for _ in range(3):
-            with pytest.raises(breakers.UpstreamUnavailable), breakers.guarded(name):
-                raise requests.ConnectionError()
-        stats = breakers.stats([name])[name]
+    assert mine.state == pybreaker.STATE_OPEN
+    assert mine.counter == 2
+    assert mine.extras()["lastError"] == "division by zero"
+    mine.reset()
+    assert (mine.state, mine.counter) == (pybreaker.STATE_CLOSED, 0)
 
-        assert stats["state"] == "OPEN"
-        assert stats["totalFailures"] == 2 and stats["rejected"] == 1
-        assert client.get(f"streamify:breakers:gateway:{name}:pybreaker:state") == b"open"
-        breakers.reset(name)
-        assert breakers.stats([name])[name]["state"] == "CLOSED"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+
+def test_board_keeps_one_record_per_name(tmp_path):
+    board = Board(tmp_path / "names.board")
+    BoardStorage("video", board).increment_counter()
+    again = BoardStorage("video", Board(tmp_path / "names.board"))
+    BoardStorage("billing", board)
+
+    assert again.counter == 1
+    assert board.names() == ["billing", "video"]

@@ -50,3 +50,11 @@ def stored_files(root: Path) -> list[str]:
     if not root.exists():
         return []
     return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+
+
+@pytest.fixture(autouse=True)
+def _fresh_page_cache():
+    """Cached pages live as long as the process; each test starts from an empty cache."""
+    from catalog.page_cache import listings
+
+    listings.clear()

@@ -3,6 +3,7 @@ RabbitMQ (a private database and vhost), driven over real HTTP and gRPC."""
 
 import os
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -253,3 +254,55 @@ def test_a_worker_killed_mid_processing_leaves_no_half_video_and_the_task_is_red
     assert folders == {"source.mp4", hls_path.split("/")[2]}
     # And the killed attempt's scratch folder is gone too
     assert list(scratch.glob(f"video-{video_id}-*")) == []
+
+
+def test_the_listing_from_memory_follows_the_worker_and_never_mixes_viewers(platform, tmp_path):
+    base = platform["http"]
+    owner, other = bearer(501), bearer(502)
+    clip = media.clip_generate(tmp_path / "cache.mp4", seconds=4, frequency=700)
+    with clip.open("rb") as handle:
+        created = requests.post(
+            f"{base}/api/videos",
+            headers=owner,
+            data={"title": "Cached clip", "category": "cachetest"},
+            files={"videoFile": ("cache.mp4", handle, "video/mp4")},
+            timeout=30,
+        )
+    video_id = created.json()["id"]
+    seen: dict[str, list[str | None]] = {"owner": [], "other": [], "anonymous": []}
+    headers = {"owner": owner, "other": other, "anonymous": {}}
+
+    def watch(viewer: str, stop: threading.Event) -> None:
+        with requests.Session() as http:
+            while not stop.is_set():
+                page = http.get(
+                    f"{base}/api/videos?category=cachetest", headers=headers[viewer], timeout=10
+                ).json()
+                found = [v["status"] for v in page["videos"] if v["id"] == video_id]
+                seen[viewer].append(found[0] if found else None)
+
+    # While the worker (another process) processes the upload, three kinds of viewers list.
+    stop = threading.Event()
+    threads = [
+        threading.Thread(target=watch, args=(viewer, stop)) for viewer in seen for _ in range(2)
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        wait_for(lambda: "ready" in seen["anonymous"], timeout=120, what="ready for anyone")
+        time.sleep(0.3)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+
+    assert None not in seen["owner"] and "processing" in seen["owner"]
+    for viewer in ("other", "anonymous"):
+        assert "processing" not in seen[viewer], viewer
+        first_ready = seen[viewer].index("ready")
+        assert set(seen[viewer][first_ready:]) == {"ready"}, viewer
+
+    # Deleted by its owner: the very next listing of anyone no longer has it.
+    assert requests.delete(f"{base}/api/videos/{video_id}", headers=owner, timeout=10).ok
+    after = requests.get(f"{base}/api/videos?category=cachetest", timeout=10).json()
+    assert after["videos"] == [] and after["total"] == 0

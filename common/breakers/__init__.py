@@ -1,0 +1,180 @@
+"""Circuit breakers (pybreaker), one per upstream, shared by a service's processes on a host.
+
+Use `guarded(name)` around one call to an upstream (HTTP or gRPC)::
+
+    with guarded("video-grpc"):
+        stub.GetVideo(request, timeout=2)
+
+Only upstream failures count (`failures.is_upstream_failure`): connection errors, timeouts, 5xx
+and the gRPC codes that mean "the server is not serving". A 4xx or a NOT_FOUND is an answer,
+not a failure. While a breaker is open, `guarded` raises `UpstreamUnavailable` without calling.
+
+State lives on the service's board (`board.py`, shared memory): a call through a closed breaker
+reads memory and writes nothing. Limits: pybreaker reads the counter and then decides to trip,
+so two processes failing at once may both trip (harmless, both write OPEN), and when the reset
+timeout elapses every process may send one half-open probe, not exactly one.
+
+Configuration (environment): `STREAMIFY_BREAKER_FAIL_MAX` (consecutive failures that open a
+breaker, default 5), `STREAMIFY_BREAKER_RESET_SECONDS` (how long it stays open before a probe,
+default 30), and per upstream `STREAMIFY_BREAKER_<NAME>_FAIL_MAX` / `..._RESET_SECONDS`, where
+<NAME> is the breaker name upper-cased with non-alphanumerics as `_` (`video-grpc` -> VIDEO_GRPC).
+"""
+
+import math
+import os
+import re
+import threading
+import time
+from contextlib import contextmanager
+
+import pybreaker
+from django.conf import settings
+
+from common.breakers.board import BoardStorage, board_at
+from common.breakers.failures import (
+    UpstreamServerError,
+    UpstreamUnavailable,
+    describe,
+    is_upstream_failure,
+)
+from common.paths import var_dir
+
+__all__ = [
+    "UpstreamServerError",
+    "UpstreamUnavailable",
+    "breaker",
+    "describe",
+    "guarded",
+    "is_upstream_failure",
+    "reset",
+    "retry_after",
+    "stats",
+]
+
+DEFAULT_FAIL_MAX = 5
+DEFAULT_RESET_SECONDS = 30.0
+
+STATE_NAMES = {
+    pybreaker.STATE_CLOSED: "CLOSED",
+    pybreaker.STATE_OPEN: "OPEN",
+    pybreaker.STATE_HALF_OPEN: "HALF_OPEN",
+}
+
+
+def _env_name(name: str) -> str:
+    return re.sub(r"[^A-Z0-9]", "_", name.upper())
+
+
+def fail_max(name: str) -> int:
+    value = os.environ.get(f"STREAMIFY_BREAKER_{_env_name(name)}_FAIL_MAX")
+    return int(value or os.environ.get("STREAMIFY_BREAKER_FAIL_MAX") or DEFAULT_FAIL_MAX)
+
+
+def reset_seconds(name: str) -> float:
+    value = os.environ.get(f"STREAMIFY_BREAKER_{_env_name(name)}_RESET_SECONDS")
+    return float(
+        value or os.environ.get("STREAMIFY_BREAKER_RESET_SECONDS") or DEFAULT_RESET_SECONDS
+    )
+
+
+class _Recorder(pybreaker.CircuitBreakerListener):
+    def failure(self, cb, exc):
+        cb._state_storage.record_failure(describe(exc))
+
+
+_breakers: dict[str, pybreaker.CircuitBreaker] = {}
+_lock = threading.Lock()
+
+
+def _storage(name: str) -> BoardStorage:
+    return BoardStorage(name, board_at(var_dir() / "breakers" / f"{settings.SERVICE_NAME}.board"))
+
+
+def breaker(name: str) -> pybreaker.CircuitBreaker:
+    """The breaker guarding upstream `name` (e.g. "billing", "video-grpc") in this process."""
+    found = _breakers.get(name)
+    if found is not None:
+        return found
+    with _lock:
+        if name not in _breakers:
+            _breakers[name] = pybreaker.CircuitBreaker(
+                fail_max=fail_max(name),
+                reset_timeout=reset_seconds(name),
+                exclude=[lambda exc: not is_upstream_failure(exc)],
+                listeners=[_Recorder()],
+                state_storage=_storage(name),
+                name=name,
+            )
+        return _breakers[name]
+
+
+def retry_after(name: str) -> int:
+    """Whole seconds until an open breaker lets a probe through (at least 1)."""
+    cb = breaker(name)
+    opened = cb._state_storage.opened_at
+    if cb.current_state != pybreaker.STATE_OPEN or opened is None:
+        return 1
+    remaining = opened.timestamp() + cb.reset_timeout - time.time()
+    return max(1, math.ceil(remaining))
+
+
+@contextmanager
+def guarded(name: str):
+    """Run the block as one call to upstream `name` through its breaker.
+
+    Raise `UpstreamUnavailable` when the breaker is open or the block fails with an upstream
+    failure; let other exceptions (the upstream's answers, programming errors) through as they
+    are. The block runs outside pybreaker's lock, so concurrent calls do not queue behind it.
+    """
+    cb = breaker(name)
+    entered = False
+    try:
+        with cb.calling():
+            entered = True
+            yield cb
+    except pybreaker.CircuitBreakerError as exc:
+        if not entered:
+            cb._state_storage.record_rejection()
+        cause = exc.__context__
+        raise UpstreamUnavailable(
+            name,
+            retry_after(name),
+            reason=f"circuit open after: {describe(cause)}" if cause else "circuit open",
+            response=getattr(cause, "response", None),
+        ) from exc
+    except UpstreamServerError:
+        raise
+    except Exception as exc:
+        if is_upstream_failure(exc):
+            raise UpstreamUnavailable(name, retry_after(name), reason=describe(exc)) from exc
+        raise
+
+
+def reset(name: str) -> None:
+    """Close breaker `name` and zero its counters (operators, and tests between cases)."""
+    breaker(name)._state_storage.reset()
+
+
+def stats(names: list[str] | tuple[str, ...] = ()) -> dict[str, dict]:
+    """Each breaker's shared state: the `names` given plus any this service has used."""
+    known = set(names)
+    if names or _breakers:
+        any_name = next(iter(names), None) or next(iter(_breakers))
+        known.update(breaker(any_name)._state_storage.known_names())
+    result = {}
+    for name in sorted(known):
+        cb = breaker(name)
+        storage = cb._state_storage
+        state = storage.state
+        opened = storage.opened_at
+        result[name] = {
+            "state": STATE_NAMES.get(state, state.upper()),
+            "failures": storage.counter,
+            "successes": storage.success_counter,
+            "failMax": cb.fail_max,
+            "resetTimeout": cb.reset_timeout,
+            "openedAt": opened.isoformat() if opened and state != pybreaker.STATE_CLOSED else None,
+            "retryAfter": retry_after(name) if state == pybreaker.STATE_OPEN else 0,
+            **storage.extras(),
+        }
+    return result

@@ -1,0 +1,86 @@
+"""JSON in and out of every service: orjson, with limits a client cannot get past.
+
+A request body is accepted only as strict UTF-8 JSON nested at most `MAX_DEPTH` levels, with no
+NUL character in any string (no database column can store one), so a hostile body becomes a 400
+at the parser instead of a RecursionError or a database error deep inside a view.
+"""
+
+import orjson
+from rest_framework import parsers, renderers
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.exceptions import ParseError
+from rest_framework.utils.encoders import JSONEncoder
+
+MAX_DEPTH = 32
+
+
+class MalformedBody(ValueError):
+    """Not a JSON body this platform accepts; the message says why, for the client."""
+
+
+def loads(raw: bytes | str) -> object:
+    """The JSON value of `raw`, or MalformedBody."""
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise MalformedBody(f"Malformed JSON: {exc}") from exc
+    _check(value)
+    return value
+
+
+def _check(value: object) -> None:
+    # Iterative, so a deep document cannot exhaust the stack here either.
+    pending = [(value, 1)]
+    while pending:
+        node, depth = pending.pop()
+        if isinstance(node, str):
+            if "\x00" in node:
+                raise MalformedBody("Text may not contain NUL (\\u0000) characters")
+            continue
+        if isinstance(node, dict):
+            children = [*node.keys(), *node.values()]
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        if depth > MAX_DEPTH:
+            raise MalformedBody(f"JSON nested deeper than {MAX_DEPTH} levels")
+        pending.extend((child, depth + 1) for child in children)
+
+
+# Dates go through DRF's encoder so they read exactly as before ("...Z"); int keys as strings.
+_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
+_encoder = JSONEncoder()
+
+
+def dumps(value: object) -> bytes:
+    return orjson.dumps(value, default=_encoder.default, option=_OPTIONS)
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser on `loads`: malformed, too deep or NUL-carrying bodies are a 400."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return loads(stream.read())
+        except MalformedBody as exc:
+            raise ParseError(str(exc)) from exc
+
+
+class JSONRenderer(renderers.JSONRenderer):
+    """DRF's JSON renderer on orjson (dates, UUIDs and decimals as DRF writes them)."""
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if data is None:
+            return b""
+        return dumps(data)
+
+
+class JSONFirstNegotiation(DefaultContentNegotiation):
+    """A view that only speaks JSON answers JSON without reading `Accept` (DRF's parsing of it
+    was a measurable share of a cached read); views with several formats negotiate as usual."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        if len(renderers) == 1:
+            return renderers[0], renderers[0].media_type
+        return super().select_renderer(request, renderers, format_suffix)
