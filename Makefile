@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export STREAMIFY_DEV ?= 1
 export PATH := $(BIN):$(PATH)
 
-.PHONY: install protos run prepare demo test lint bench bench-http clean
+.PHONY: install protos run ctl prepare demo test lint bench bench-http clean
 
 install: $(STAMP)
 
@@ -35,8 +35,11 @@ demo: prepare
 	fi
 
 run: demo
-	@python -m deploy.banner
-	honcho --procfile deploy/Procfile --app-root . start
+	@python -m deploy.supervise
+
+## One process of a running `make run`: make ctl cmd="stop billing" (status, start, restart, ...).
+ctl:
+	@python -m deploy.supervise ctl $(cmd)
 
 test: install
 	@bash tests/run_all.sh

@@ -10,6 +10,7 @@ step. A server made by `serve` also answers `grpc.health.v1` and server reflecti
 Clients get one cached channel per target and `call`, which always sets a deadline.
 """
 
+import atexit
 import fcntl
 import importlib
 import logging
@@ -261,6 +262,29 @@ def run_until_signalled(
         write("gRPC server stopping")
         stop(server, grace=grace)
         write("gRPC server stopped")
+
+
+def serve_beside_web() -> grpc.Server | None:
+    """Serve this service's gRPC API from the web process too (`common.serving`).
+
+    Every web worker binds the same port: gRPC servers set SO_REUSEPORT, so the kernel shares
+    the connections between them. None for a service without a gRPC API.
+    """
+    from django.conf import settings
+    from django.utils.module_loading import import_string
+
+    module = getattr(settings, "GRPC_SERVICERS", None)
+    if not module:
+        return None
+    service = settings.SERVICE_NAME
+    port = int(os.environ.get(f"{service.upper()}_GRPC_PORT", DEFAULT_GRPC_PORTS[service]))
+    server = serve(
+        add_servicers=import_string(f"{module}.add_servicers"),
+        service_names=[import_string(f"{module}.SERVICE_NAME")],
+        port=port,
+    )
+    atexit.register(stop, server, grace=2.0)
+    return server
 
 
 def add_server_arguments(parser, *, service: str) -> None:

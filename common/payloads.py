@@ -7,8 +7,8 @@ at the parser instead of a RecursionError or a database error deep inside a view
 
 import orjson
 from rest_framework import parsers, renderers
-from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.exceptions import ParseError
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.utils.encoders import JSONEncoder
 
 MAX_DEPTH = 32

@@ -224,10 +224,15 @@ def event_settings(service: str) -> dict:
 
 def logging_config() -> dict:
     level = os.environ.get("STREAMIFY_LOG_LEVEL", "INFO")
+    # Under `make run` every process writes to one terminal: each line names its process.
+    process = os.environ.get("STREAMIFY_PROCESS")
+    label = f"[{process}] " if process else ""
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+        "formatters": {
+            "plain": {"format": f"%(asctime)s %(levelname)s {label}%(name)s %(message)s"}
+        },
         "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
         "root": {"handlers": ["console"], "level": level},
         "loggers": {"django.db.backends": {"level": "INFO"}},

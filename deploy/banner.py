@@ -5,7 +5,7 @@ import os
 from common.env import SERVICES, service_url
 
 
-def main() -> None:
+def main(*, flower_login: str | None = None) -> None:
     flower = os.environ.get("FLOWER_PORT", "5555")
     rows = [(name, service_url(name)) for name in SERVICES]
     rows.append(("flower", f"http://127.0.0.1:{flower}"))
@@ -16,8 +16,7 @@ def main() -> None:
         "  admin: <service url>/admin/  (dev login admin / streamify-admin;"
         " on auth: admin@streamify.local)"
     )
+    if flower_login:
+        print(f"  flower login (dev): {flower_login.replace(':', ' / ', 1)}")
     print("  health: <service url>/health")
-
-
-if __name__ == "__main__":
-    main()
+    print("  one process: python -m deploy.supervise ctl status|stop|start|restart <name>")

@@ -102,7 +102,12 @@ def _kill(pid: int) -> None:
 @contextmanager
 def booted_platform(*, real: bool = False, tree: Path = REPO_ROOT, env: dict | None = None):
     """Start `make run` of `tree` in a scratch var dir; stop it (Ctrl-C) on leaving."""
-    run_env = dict(os.environ, STREAMIFY_ACCESS_LOG="0", **(env or {}))
+    # Backends come from `real` (and `env`) alone, never from the caller's environment.
+    backend = ("STREAMIFY_POSTGRES_URL", "CELERY_BROKER_URL", "REDIS_URL")
+    inherited = {
+        k: v for k, v in os.environ.items() if k not in backend and not k.endswith("_DATABASE_URL")
+    }
+    run_env = dict(inherited, STREAMIFY_ACCESS_LOG="0", **(env or {}))
     with ExitStack() as stack:
         scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="streamify-boot-"))
         run_env["STREAMIFY_VAR_DIR"] = scratch

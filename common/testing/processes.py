@@ -106,14 +106,8 @@ def wait_http_ok(url: str, *, timeout: float = 30, process: Process | None = Non
 
 
 def web_process(service: str, port: int, *, env: dict, log_dir: Path) -> Process:
-    project = f"{service}_project"
-    argv = [
-        str(BIN / "gunicorn"),
-        "--chdir", str(REPO_ROOT / project),
-        f"{project}.wsgi",
-        "--config", str(REPO_ROOT / "deploy" / "gunicorn.conf.py"),
-        "--bind", f"127.0.0.1:{port}",
-    ]  # fmt: skip
+    """The service's HTTP server exactly as `make run` starts it (`deploy.web`)."""
+    argv = [sys.executable, "-m", "deploy.web", service, "--port", str(port)]
     return Process(f"{service}-web", argv, env=env, cwd=REPO_ROOT, log_dir=log_dir)
 
 

@@ -1,6 +1,3 @@
-import os
+from common.serving import wsgi_application
 
-from django.core.wsgi import get_wsgi_application
-
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "video_project.settings")
-application = get_wsgi_application()
+application = wsgi_application("video")

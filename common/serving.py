@@ -1,0 +1,46 @@
+"""What every service's WSGI module does in the process that serves its HTTP API."""
+
+import logging
+import os
+import threading
+import time
+
+from django.core.wsgi import get_wsgi_application
+
+from common.env import flag
+
+logger = logging.getLogger(__name__)
+
+
+def wsgi_application(service: str):
+    """The service's WSGI application, with what a serving process needs beside it.
+
+    With STREAMIFY_GRPC_IN_WEB=1 (how `make run` starts auth and video) the process also
+    serves the service's gRPC API, so one process per service answers both protocols; on a
+    cluster the gRPC servers run as their own processes (`manage.py run_grpc_server`).
+    """
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", f"{service}_project.settings")
+    application = get_wsgi_application()
+    _exit_with_parent()
+    if flag("STREAMIFY_GRPC_IN_WEB"):
+        from common import grpc as streamify_grpc
+
+        streamify_grpc.serve_beside_web()
+    return application
+
+
+def _exit_with_parent(interval: float = 0.5) -> None:
+    """End this worker when the server process that started it is gone.
+
+    A web server's worker processes outlive a main process killed with SIGKILL and would go
+    on holding the port; the process supervisor then could not start the service again.
+    """
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval)
+        logger.warning("server process %d is gone: worker %d exits", parent, os.getpid())
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()

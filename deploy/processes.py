@@ -1,0 +1,69 @@
+"""Every process of the platform as `make run` starts it: one list, read by the supervisor's
+configuration (`deploy.supervise`) and checked against docker-compose by the tests.
+
+One process per service serves its HTTP API (and, for auth and video, its gRPC API too: the
+same Django code, one process instead of two); one Celery worker per service; Flower.
+"""
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from common.env import SERVICES, secret
+
+BIN = Path(sys.executable).parent
+GRPC_SERVICES = ("auth", "video")
+WORKER_THREADS = {"video": 2}  # ffmpeg is the work there; two at a time is plenty on 2 cores
+FLOWER_USER = "admin"
+
+
+@dataclass(frozen=True)
+class Program:
+    name: str
+    argv: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+
+
+def web(service: str) -> Program:
+    env = {"STREAMIFY_PROCESS": service}
+    if service in GRPC_SERVICES:
+        env["STREAMIFY_GRPC_IN_WEB"] = "1"
+    return Program(service, [sys.executable, "-m", "deploy.web", service], env)
+
+
+def worker(service: str) -> Program:
+    argv = [
+        str(BIN / "celery"), "--workdir", f"{service}_project", "-A", f"{service}_project",
+        "worker", "-n", f"{service}@%h", "--pool", "threads",
+        "--concurrency", str(WORKER_THREADS.get(service, 4)),
+        "--without-gossip", "--without-mingle", "-E", "-l", "INFO",
+    ]  # fmt: skip
+    return Program(f"{service}-worker", argv, {"STREAMIFY_PROCESS": f"{service}-worker"})
+
+
+def flower_credentials() -> str:
+    """`user:password` of Flower's basic auth: from the environment, else made up in dev."""
+    return f"{FLOWER_USER}:{secret('FLOWER_PASSWORD', length=18)}"
+
+
+def flower(port: int, host: str) -> Program:
+    # Workers send task events on their own (worker_send_task_events): Flower need not
+    # broadcast enable_events to every worker every 5 s.
+    argv = [
+        str(BIN / "celery"), "--workdir", "gateway_project", "-A", "gateway_project", "flower",
+        f"--address={host}", f"--port={port}", "--enable_events=False",
+    ]  # fmt: skip
+    return Program("flower", argv, {"FLOWER_BASIC_AUTH": flower_credentials()})
+
+
+def platform(*, flower_port: int = 5555, host: str = "127.0.0.1") -> list[Program]:
+    return [
+        *(web(service) for service in SERVICES),
+        *(worker(service) for service in SERVICES),
+        flower(flower_port, host),
+    ]
+
+
+def names() -> list[str]:
+    """The programs' names, without building them (no secret is read)."""
+    return [*SERVICES, *(f"{service}-worker" for service in SERVICES), "flower"]

@@ -1,0 +1,57 @@
+"""Serve one service's HTTP API: granian (WSGI), with the platform's settings.
+
+    python -m deploy.web video              # port from VIDEO_PORT (default 3002)
+    python -m deploy.web video --port 4002
+
+granian over gunicorn: measured side by side on the same service and machine
+(`docs/benchmarks.md`), granian's Rust HTTP layer answered about twice the requests per second
+for the same CPU. Environment: WEB_CONCURRENCY worker processes (default 1), WEB_THREADS threads
+each (default 8: requests mostly wait on the database and upstreams), BIND_HOST, and
+STREAMIFY_ACCESS_LOG=1 for one access log line per request (off by default: at load, writing
+them costs more than some requests).
+"""
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from common.env import DEFAULT_HTTP_PORTS, SERVICES, flag
+from common.paths import REPO_ROOT
+
+
+def argv(service: str, *, port: int, host: str) -> list[str]:
+    granian = Path(sys.executable).parent / "granian"
+    command = [
+        str(granian), "--interface", "wsgi", f"{service}_project.wsgi:application",
+        "--working-dir", str(REPO_ROOT / f"{service}_project"),
+        "--host", host, "--port", str(port),
+        "--workers", os.environ.get("WEB_CONCURRENCY", "1"),
+        "--blocking-threads", os.environ.get("WEB_THREADS", "8"),
+        "--workers-kill-timeout", "10",
+        "--respawn-failed-workers",
+    ]  # fmt: skip
+    if flag("STREAMIFY_ACCESS_LOG"):
+        command += ["--access-log", "--access-log-fmt", '[%(time)s] %(addr)s "%(method)s '
+                    '%(path)s %(protocol)s" %(status)d %(dt_ms).1fms']  # fmt: skip
+    else:
+        command.append("--no-access-log")
+    return command
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("service", choices=SERVICES)
+    parser.add_argument("--port", type=int)
+    args = parser.parse_args()
+    default_port = os.environ.get(f"{args.service.upper()}_PORT", DEFAULT_HTTP_PORTS[args.service])
+    command = argv(
+        args.service,
+        port=args.port or int(default_port),
+        host=os.environ.get("BIND_HOST", "127.0.0.1"),
+    )
+    os.execv(command[0], command)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+"""`make run` under its supervisor: one process killed with SIGKILL comes back on its own, the
+gateway's breaker opens while it is gone and closes once it is back, and nothing else stops."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import requests
+
+from common.testing.processes import wait_for
+from deploy.booted import booted_platform
+
+RESET_SECONDS = 2
+
+
+def _ctl(platform, *args: str) -> str:
+    command = [sys.executable, "-m", "deploy.supervise", "ctl", *args]
+    result = subprocess.run(command, env=platform.env, capture_output=True, text=True, timeout=30)
+    return result.stdout
+
+
+def _pids(platform) -> dict[str, int]:
+    found = {}
+    for line in _ctl(platform, "status").splitlines():
+        name, state, *rest = line.split()
+        if state == "RUNNING":
+            found[name.split(":", 1)[1]] = int(rest[1].rstrip(","))
+    return found
+
+
+def test_a_killed_service_comes_back_and_its_breaker_opens_then_closes():
+    env = {"STREAMIFY_BREAKER_RESET_SECONDS": str(RESET_SECONDS)}
+    with booted_platform(env=env) as platform:
+        platform.wait_healthy()
+        gateway = platform.url("gateway")
+        login = requests.post(
+            f"{gateway}/api/auth/login",
+            json={"email": "demo@streamify.local", "password": "streamify-demo"},
+            timeout=30,
+        )
+        auth = {"Authorization": f"Bearer {login.json()['token']}"}
+        balance = f"{gateway}/api/billing/balance"
+        assert requests.get(balance, headers=auth, timeout=10).status_code == 200
+        before = _pids(platform)
+        assert len(before) == 13, before
+
+        # When billing's server is killed outright (its whole process group: server and worker)
+        os.killpg(before["billing"], signal.SIGKILL)
+        killed_at = time.monotonic()
+        answers = []
+        while len(answers) < 40 and time.monotonic() - killed_at < 10:
+            answers.append(requests.get(balance, headers=auth, timeout=10))
+        stats = requests.get(f"{gateway}/api/circuit-breaker/stats", timeout=10).json()
+
+        # Then the gateway answers 503 and its billing breaker opens
+        assert {r.status_code for r in answers} == {503}, [r.text for r in answers[:3]]
+        assert stats["breakers"]["billing"]["state"] == "OPEN"
+
+        # And the supervisor starts billing again on its own
+        wait_for(
+            lambda: requests.get(platform.url("billing", "/health/live"), timeout=2).ok,
+            timeout=60,
+            what="billing serving again",
+        )
+        back_after = time.monotonic() - killed_at
+        print(f"billing serving again {back_after:.1f} s after SIGKILL")
+
+        # And once the breaker's reset time has passed, the next call closes it
+        time.sleep(RESET_SECONDS + 0.5)
+        again = requests.get(balance, headers=auth, timeout=10)
+        closed = requests.get(f"{gateway}/api/circuit-breaker/stats", timeout=10).json()
+        assert again.status_code == 200 and again.json()["balance"] == 0
+        assert closed["breakers"]["billing"]["state"] == "CLOSED"
+
+        # And no other process was stopped or restarted
+        after = _pids(platform)
+        assert after["billing"] != before["billing"]
+        assert {n: p for n, p in after.items() if n != "billing"} == {
+            n: p for n, p in before.items() if n != "billing"
+        }
