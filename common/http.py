@@ -1,4 +1,4 @@
-"""Calling another service over HTTP: pooled sessions, timeouts, request ids, circuit breakers.
+"""Calling another service over HTTP: pooled connections, timeouts, request ids, breakers.
 
     from common import http
     response = http.request("billing", "POST", "/api/billing/charge", json={...},
@@ -9,6 +9,10 @@ Every call goes through the upstream's breaker (`common.breakers`), carries `X-R
 response; an open breaker, a connection error, a timeout or a 5xx raises `UpstreamUnavailable`,
 which callers turn into 503 `{"error", "service", "retryAfter"}`.
 
+urllib3 rather than requests: the gateway makes one such call per proxied request, and
+requests' per-call machinery (sessions, hooks, cookie jars, environment lookups) cost more CPU
+than the gateway's own work; urllib3 is the pool requests itself sends through.
+
 Timeouts (environment, seconds): `STREAMIFY_HTTP_CONNECT_TIMEOUT` (default 2) and
 `STREAMIFY_HTTP_READ_TIMEOUT` (default 10); `STREAMIFY_HTTP_POOL_SIZE` connections kept per
 upstream and process (default 16).
@@ -18,13 +22,16 @@ import http.client as http_client
 import os
 import re
 import threading
+import time
 import uuid
 from contextvars import ContextVar
-from http.cookiejar import DefaultCookiePolicy
+from datetime import timedelta
+from urllib.parse import urlencode
 
-import requests
-from requests.adapters import HTTPAdapter
-from urllib3.exceptions import ProtocolError
+import orjson
+import urllib3
+from pybreaker import CircuitBreakerError
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, ProtocolError
 from urllib3.util.retry import Retry
 
 from common.breakers import UpstreamServerError, UpstreamUnavailable, guarded
@@ -33,10 +40,11 @@ from common.env import service_url
 __all__ = [
     "REQUEST_ID_HEADER",
     "RequestIDMiddleware",
+    "Response",
     "UpstreamUnavailable",
     "current_request_id",
     "request",
-    "session",
+    "surely_not_sent",
     "timeouts",
 ]
 
@@ -44,7 +52,7 @@ REQUEST_ID_HEADER = "X-Request-ID"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 
 _request_id: ContextVar[str | None] = ContextVar("streamify_request_id", default=None)
-_sessions: dict[str, requests.Session] = {}
+_pools: dict[str, urllib3.HTTPConnectionPool] = {}
 _lock = threading.Lock()
 
 
@@ -90,19 +98,21 @@ class RequestIDMiddleware:
         return response
 
 
+# --- retries ------------------------------------------------------------------------------------
+
+
 class StaleConnectionRetry(Retry):
     """Send a request again, once, only when a pooled keep-alive connection turned out to be
     closed by the upstream before it answered anything (the upstream drops idle connections
     on its own schedule, and a request may be written into one just as it goes).
 
-    Only for methods without side effects: anything else, a refused connection (the upstream
-    is down) or a timeout (it is slow) goes to the breaker at once, as before.
+    Only for methods without side effects and without a body: anything else, a refused
+    connection (the upstream is down) or a timeout (it is slow) goes to the breaker at once.
     """
 
     def increment(self, method=None, url=None, response=None, error=None, **kwargs):
         if error is not None and not _closed_before_answer(error):
-            # Exactly what requests does with no retries at all (its `max_retries=0`).
-            return Retry(0, read=False).increment(method, url, response, error, **kwargs)
+            return NO_RETRY.increment(method, url, response, error, **kwargs)
         return super().increment(method, url, response, error, **kwargs)
 
 
@@ -112,29 +122,70 @@ def _closed_before_answer(error: Exception) -> bool:
     return isinstance(reason, closed)
 
 
+NO_RETRY = Retry(0, read=False, redirect=False)
 STALE_RETRY = StaleConnectionRetry(
     total=1, connect=0, read=1, other=0, status=0, redirect=False,
     allowed_methods=frozenset({"GET", "HEAD", "OPTIONS"}), raise_on_status=False,
 )  # fmt: skip
 
 
-def session(service: str) -> requests.Session:
-    """This process's pooled session to `service` (no cookies, no proxies from the env)."""
-    found = _sessions.get(service)
+def pool(service: str) -> urllib3.HTTPConnectionPool:
+    """This process's pool of keep-alive connections to `service`."""
+    found = _pools.get(service)
     if found is not None:
         return found
     with _lock:
-        if service not in _sessions:
+        if service not in _pools:
             size = int(os.environ.get("STREAMIFY_HTTP_POOL_SIZE", "16"))
-            http = requests.Session()
-            adapter = HTTPAdapter(pool_connections=1, pool_maxsize=size, max_retries=STALE_RETRY)
-            http.mount("http://", adapter)
-            http.mount("https://", adapter)
-            # One session serves every user: a cookie set for one must never reach another.
-            http.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
-            http.trust_env = False
-            _sessions[service] = http
-        return _sessions[service]
+            _pools[service] = urllib3.connection_from_url(
+                service_url(service), maxsize=size, block=False, retries=NO_RETRY
+            )
+        return _pools[service]
+
+
+# --- calls --------------------------------------------------------------------------------------
+
+
+class Response:
+    """An upstream's answer: status and headers at once, the body read whole or streamed."""
+
+    def __init__(self, raw: urllib3.BaseHTTPResponse, elapsed: float, *, streamed: bool):
+        self.raw = raw
+        self.status_code = raw.status
+        self.reason = raw.reason
+        self.headers = raw.headers
+        self.elapsed = timedelta(seconds=elapsed)
+        self._streamed = streamed
+        self._finished = not streamed
+        self._body: bytes | None = None
+
+    @property
+    def content(self) -> bytes:
+        if self._body is None:
+            self._body = self.raw.data  # read now (and kept) unless it was read with the headers
+            if not self._finished:
+                self._finished = True
+                self.raw.release_conn()
+        return self._body
+
+    @property
+    def text(self) -> str:
+        return self.content.decode(errors="replace")
+
+    def json(self):
+        return orjson.loads(self.content)
+
+    def stream(self, chunk_bytes: int):
+        """The body in chunks as it arrives, exactly as sent (no decoding)."""
+        yield from self.raw.stream(chunk_bytes, decode_content=False)
+        self._finished = True
+
+    def close(self) -> None:
+        """Give the connection back to the pool; drop it first if the body was not all read
+        (a client that went away mid-video must not leave the rest of it on the line)."""
+        if not self._finished:
+            self.raw.close()
+        self.raw.release_conn()
 
 
 def request(
@@ -146,21 +197,46 @@ def request(
     timeout: float | tuple[float, float] | None = None,
     pass_server_errors: bool = False,
     breaker_name: str | None = None,
-    **kwargs,
-) -> requests.Response:
+    params: dict | None = None,
+    json=None,
+    data=None,
+    stream: bool = False,
+) -> Response:
     """Send one request to `service` at `path` through its breaker; return the response.
 
-    `kwargs` go to `requests` (params, json, data, stream, ...). With `pass_server_errors` a
-    5xx is still counted as a failure but its response is returned instead of raising, so a
-    proxy can relay it. Raise `UpstreamUnavailable` when the breaker is open or the call fails.
+    `json` is sent as JSON; `data` as it is (bytes, a file-like object or an iterator, streamed).
+    With `stream` the body is left to read (`Response.stream`), else it is read now. With
+    `pass_server_errors` a 5xx is still counted as a failure but its response is returned
+    instead of raising, so a proxy can relay it. Raise `UpstreamUnavailable` when the breaker
+    is open or the call fails.
     """
     sent_headers = {REQUEST_ID_HEADER: current_request_id(), **(headers or {})}
-    url = f"{service_url(service)}{path}"
+    if json is not None:
+        data = orjson.dumps(json)
+        sent_headers.setdefault("Content-Type", "application/json")
+    elif data is not None and not isinstance(data, bytes) and _sized(data):
+        sent_headers["Content-Length"] = str(len(data))
+    if params:
+        path = f"{path}{'&' if '?' in path else '?'}{urlencode(params, doseq=True)}"
+    connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
+    defaults = timeouts()
+    limits = urllib3.Timeout(connect=connect or defaults[0], read=read or defaults[1])
+    started = time.perf_counter()
     try:
         with guarded(breaker_name or service):
-            response = session(service).request(
-                method, url, headers=sent_headers, timeout=timeout or timeouts(), **kwargs
+            raw = pool(service).urlopen(
+                method,
+                path,
+                body=data,
+                headers=sent_headers,
+                timeout=limits,
+                retries=STALE_RETRY if data is None else NO_RETRY,
+                redirect=False,
+                preload_content=not stream,
+                decode_content=False,
+                chunked=data is not None and not isinstance(data, bytes) and not _sized(data),
             )
+            response = Response(raw, time.perf_counter() - started, streamed=stream)
             if response.status_code >= 500:
                 raise UpstreamServerError(service, response)
     except UpstreamServerError as exc:
@@ -177,3 +253,29 @@ def request(
             exc.response.close()
         raise
     return response
+
+
+def _sized(data) -> bool:
+    return hasattr(data, "__len__")
+
+
+def surely_not_sent(exc: BaseException) -> bool:
+    """True when a failed call never reached the upstream (breaker open, no connection made).
+
+    Otherwise (timeout, 5xx, connection dropped mid-request) the upstream may have acted.
+    """
+    seen = exc
+    while seen is not None:
+        if isinstance(seen, CircuitBreakerError) and not _network_error(seen.__context__):
+            return True
+        reason = getattr(seen, "reason", None)
+        if isinstance(seen, NewConnectionError | ConnectTimeoutError) or isinstance(
+            reason, NewConnectionError | ConnectTimeoutError
+        ):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _network_error(exc: BaseException | None) -> bool:
+    return isinstance(exc, urllib3.exceptions.HTTPError | OSError)

@@ -5,7 +5,7 @@ import socket
 import threading
 
 import pytest
-import requests
+import urllib3
 
 from common import http
 
@@ -52,35 +52,41 @@ def upstream():
     server.close()
 
 
-def _session():
-    http._sessions.pop("dropping", None)
-    return http.session("dropping")
+def _call(url: str, method: str, path: str, body: bytes | None = None):
+    """One call as `common.http.request` makes it: a pooled connection, its retry policy."""
+    pool = urllib3.connection_from_url(url, maxsize=1, retries=http.NO_RETRY)
+    retries = http.STALE_RETRY if body is None else http.NO_RETRY
+    return pool, lambda: pool.urlopen(method, path, body=body, retries=retries, timeout=5)
 
 
 def test_a_read_on_a_dropped_connection_is_sent_again_on_a_new_one(upstream):
-    session = _session()
+    pool, _ = _call(upstream.url, "GET", "/a")
 
-    first = session.get(f"{upstream.url}/a", timeout=5)
-    second = session.get(f"{upstream.url}/b", timeout=5)
+    first = pool.urlopen("GET", "/a", retries=http.STALE_RETRY, timeout=5)
+    second = pool.urlopen("GET", "/b", retries=http.STALE_RETRY, timeout=5)
 
-    assert (first.text, second.text) == ("ok", "ok")
+    assert (first.data, second.data) == (b"ok", b"ok")
     assert upstream.seen == ["GET /a HTTP/1.1", "dropped GET /b HTTP/1.1", "GET /b HTTP/1.1"]
 
 
 def test_a_write_on_a_dropped_connection_is_not_sent_again(upstream):
-    session = _session()
-    session.get(f"{upstream.url}/a", timeout=5)
+    pool, _ = _call(upstream.url, "GET", "/a")
+    pool.urlopen("GET", "/a", retries=http.STALE_RETRY, timeout=5)
 
-    with pytest.raises(requests.ConnectionError):
-        session.post(f"{upstream.url}/charge", data=b"{}", timeout=5)
+    with pytest.raises(urllib3.exceptions.ProtocolError):
+        pool.urlopen("POST", "/charge", body=b"{}", retries=http.NO_RETRY, timeout=5)
 
     assert upstream.seen == ["GET /a HTTP/1.1", "dropped POST /charge HTTP/1.1"]
 
 
-def test_a_refused_connection_is_not_retried():
+def test_a_refused_connection_is_not_retried_and_is_known_unsent():
     listener = socket.create_server(("127.0.0.1", 0))
     url = f"http://127.0.0.1:{listener.getsockname()[1]}"
     listener.close()
+    _, call = _call(url, "GET", "/a")
 
-    with pytest.raises(requests.ConnectionError):
-        _session().get(f"{url}/a", timeout=5)
+    with pytest.raises(urllib3.exceptions.MaxRetryError) as caught:
+        call()
+
+    assert isinstance(caught.value.reason, urllib3.exceptions.NewConnectionError)
+    assert http.surely_not_sent(caught.value)

@@ -65,6 +65,13 @@ def describe(exc: BaseException) -> str:
     import requests
     import urllib3.exceptions
 
+    if isinstance(exc, urllib3.exceptions.MaxRetryError) and exc.reason is not None:
+        exc = exc.reason
+    # urllib3 files a refused connection under its timeouts (NewConnectionError subclasses
+    # ConnectTimeoutError): name it first.
+    if isinstance(exc, urllib3.exceptions.NewConnectionError):
+        return "connection failed"
+
     if isinstance(exc, requests.Timeout | urllib3.exceptions.TimeoutError | TimeoutError):
         return "timed out"
     network = (requests.ConnectionError, urllib3.exceptions.HTTPError, ConnectionError)

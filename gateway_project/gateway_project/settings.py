@@ -63,8 +63,13 @@ SILENCED_SYSTEM_CHECKS = [
 
 # GraphQL
 GRAPHENE = {"SCHEMA": "graph.schema.schema"}
+# Limits of one document, checked before its first upstream call (graph/validation.py): levels
+# of fields, fields resolved (list items counted at the list's limit), upstream calls in the
+# worst case, and lexical tokens (parsing and validation cost grow with them).
 GRAPHQL_MAX_DEPTH = int(os.environ.get("GRAPHQL_MAX_DEPTH", "6"))
 GRAPHQL_MAX_COMPLEXITY = int(os.environ.get("GRAPHQL_MAX_COMPLEXITY", "1000"))
+GRAPHQL_MAX_UPSTREAM_CALLS = int(os.environ.get("GRAPHQL_MAX_UPSTREAM_CALLS", "20"))
+GRAPHQL_MAX_TOKENS = int(os.environ.get("GRAPHQL_MAX_TOKENS", "5000"))
 
 # Registration saga
 SAGA_WAIT_SECONDS = float(os.environ.get("SAGA_WAIT_SECONDS", "5"))

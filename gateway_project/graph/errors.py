@@ -38,3 +38,10 @@ def unauthenticated() -> GraphQLError:
     return GraphQLError(
         "Sign in first: send Authorization: Bearer <token>", extensions={"code": "UNAUTHENTICATED"}
     )
+
+
+def over_budget(budget: int) -> GraphQLError:
+    return GraphQLError(
+        f"This document may make at most {budget} upstream calls",
+        extensions={"code": "TOO_MANY_UPSTREAM_CALLS", "limit": budget},
+    )

@@ -1,7 +1,14 @@
-"""Mutations: each is one call to the owning service, with the caller's token."""
+"""Mutations: each is one call to the owning service, with the caller's token.
+
+Arguments arrive checked (`graph.validation.ARGUMENT_RULES`); ids go into upstream paths only
+as ints and UUIDs (`upstream_path`).
+"""
+
+import uuid
 
 import graphene
 
+from graph.client import upstream_path
 from graph.types import StreamSession, UserBalance
 
 
@@ -33,13 +40,14 @@ class StartStream(graphene.Mutation):
     def mutate(root, info, video_id):
         upstreams = info.context.upstreams
         upstreams.require_user()
-        body = upstreams.call("streaming", "POST", f"/api/stream/start/{video_id}", json={})
+        path = upstream_path("/api/stream/start/{}", video_id)
+        body = upstreams.call("streaming", "POST", path, json={})
         return {"videoId": video_id, "status": "active", **body}
 
 
 class EndStream(graphene.Mutation):
     class Arguments:
-        session_id = graphene.String(required=True)
+        session_id = graphene.String(required=True, description="A session's UUID")
 
     Output = StreamSession
 
@@ -47,7 +55,8 @@ class EndStream(graphene.Mutation):
     def mutate(root, info, session_id):
         upstreams = info.context.upstreams
         upstreams.require_user()
-        return upstreams.call("streaming", "POST", f"/api/stream/end/{session_id}", json={})
+        path = upstream_path("/api/stream/end/{}", uuid.UUID(session_id))
+        return upstreams.call("streaming", "POST", path, json={})
 
 
 class Mutation(graphene.ObjectType):

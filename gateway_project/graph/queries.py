@@ -1,7 +1,9 @@
-"""Query fields: thin resolvers, one upstream call each (nested ones through the loaders)."""
+"""Query fields: thin resolvers, one upstream call each (nested ones through the loaders).
+
+Arguments arrive checked (`graph.validation.ARGUMENT_RULES`): ids are positive, limits in range.
+"""
 
 import graphene
-from graphql import GraphQLError
 
 from graph.types import RevenueStats, StreamSession, UserBalance, Video, VideosResponse, ViewStats
 
@@ -22,14 +24,13 @@ class Query(graphene.ObjectType):
     video_stats = graphene.Field(ViewStats, video_id=graphene.Int(required=True))
     platform_stats = graphene.Field(RevenueStats)
     user_balance = graphene.Field(UserBalance)
-    active_streams = graphene.List(StreamSession)
+    active_streams = graphene.List(
+        StreamSession,
+        limit=graphene.Int(default_value=10, description="The newest sessions, at most 1..100"),
+    )
 
     @staticmethod
     def resolve_videos(root, info, page, limit, category=None, search=None):
-        if not 1 <= limit <= 100 or page < 1:
-            raise GraphQLError(
-                "page must be >= 1 and limit 1..100", extensions={"code": "BAD_USER_INPUT"}
-            )
         params = {"page": page, "limit": limit}
         params.update({k: v for k, v in {"category": category, "search": search}.items() if v})
         body = _upstreams(info).call("video", "GET", "/api/videos", params=params)
@@ -58,7 +59,11 @@ class Query(graphene.ObjectType):
         return _upstreams(info).call("billing", "GET", "/api/billing/balance")
 
     @staticmethod
-    def resolve_active_streams(root, info):
+    def resolve_active_streams(root, info, limit):
         _upstreams(info).require_user()
         body = _upstreams(info).call("streaming", "GET", "/api/stream/sessions/active")
-        return body.get("sessions", [])
+        sessions = body.get("sessions", [])[:limit]
+        info.context.loaders.video_stats.want(
+            session["videoDetails"]["id"] for session in sessions if session.get("videoDetails")
+        )
+        return sessions

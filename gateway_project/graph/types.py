@@ -96,11 +96,10 @@ class StreamSession(DictType):
     price_per_minute = graphene.Int()
     amount_charged = graphene.Int()
     message = graphene.String()
-    video = graphene.Field(Video, description="The video as it was when the session started")
+    video = graphene.Field(
+        Video, description="The video as it was when the session started (no catalog call)"
+    )
 
     @staticmethod
     def resolve_video(parent, info):
-        details = parent.get("videoDetails")
-        if details:
-            return details
-        return info.context.loaders.video.load(parent["videoId"])
+        return parent.get("videoDetails") or None

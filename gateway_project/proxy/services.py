@@ -105,7 +105,7 @@ def _relay(upstream) -> Iterator[bytes]:
     # Bytes exactly as sent (no gzip decoding); the upstream connection returns to the pool
     # (or is dropped) when the client has read everything or gone away.
     try:
-        yield from upstream.raw.stream(CHUNK_BYTES, decode_content=False)
+        yield from upstream.stream(CHUNK_BYTES)
     finally:
         upstream.close()
 
@@ -134,7 +134,6 @@ def proxy_forward(*, request: HttpRequest, service: str) -> StreamingHttpRespons
             headers=forwarded_headers(request),
             data=body,
             stream=True,
-            allow_redirects=False,
             pass_server_errors=True,
         )
     except http.UpstreamUnavailable as exc:

@@ -7,15 +7,12 @@ nothing once it is open. Failures surface as `UpstreamUnavailable` (503 to the c
 
 from dataclasses import dataclass
 
-import requests
-import urllib3
 from django.conf import settings
-from pybreaker import CircuitBreakerError
 
 from common import grpc as streamify_grpc
+from common import http
 from common.auth.service_tokens import authorization_header
 from common.breakers import UpstreamUnavailable, guarded
-from common.http import request as http_request
 
 VIDEO_BREAKER = "video-grpc"
 BILLING = "billing"
@@ -136,8 +133,8 @@ def billing_refund(*, idempotency_key: str, reason: str) -> bool:
     return bool(response.json()["refunded"])
 
 
-def _billing_post(path: str, body: dict) -> requests.Response:
-    return http_request(
+def _billing_post(path: str, body: dict) -> http.Response:
+    return http.request(
         BILLING,
         "POST",
         path,
@@ -154,21 +151,7 @@ def surely_not_sent(exc: UpstreamUnavailable) -> bool:
 
     Otherwise (timeout, 5xx, connection dropped mid-request) the upstream may have acted.
     """
-    seen = exc
-    while seen is not None:
-        if isinstance(seen, CircuitBreakerError) and not isinstance(
-            seen.__context__, requests.RequestException
-        ):
-            return True
-        if isinstance(seen, requests.ConnectionError) and seen.args:
-            reason = getattr(seen.args[0], "reason", seen.args[0])
-            if isinstance(
-                reason,
-                urllib3.exceptions.NewConnectionError | urllib3.exceptions.ConnectTimeoutError,
-            ):
-                return True
-        seen = seen.__cause__ or seen.__context__
-    return False
+    return http.surely_not_sent(exc)
 
 
 __all__ = [
