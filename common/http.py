@@ -130,17 +130,18 @@ STALE_RETRY = StaleConnectionRetry(
 
 
 def pool(service: str) -> urllib3.HTTPConnectionPool:
-    """This process's pool of keep-alive connections to `service`."""
-    found = _pools.get(service)
+    """This process's pool of keep-alive connections to `service` (at its current URL)."""
+    url = service_url(service)
+    found = _pools.get(url)
     if found is not None:
         return found
     with _lock:
-        if service not in _pools:
+        if url not in _pools:
             size = int(os.environ.get("STREAMIFY_HTTP_POOL_SIZE", "16"))
-            _pools[service] = urllib3.connection_from_url(
-                service_url(service), maxsize=size, block=False, retries=NO_RETRY
+            _pools[url] = urllib3.connection_from_url(
+                url, maxsize=size, block=False, retries=NO_RETRY
             )
-        return _pools[service]
+        return _pools[url]
 
 
 # --- calls --------------------------------------------------------------------------------------

@@ -5,6 +5,8 @@ NUL character in any string (no database column can store one), so a hostile bod
 at the parser instead of a RecursionError or a database error deep inside a view.
 """
 
+import json
+
 import orjson
 from rest_framework import parsers, renderers
 from rest_framework.exceptions import ParseError
@@ -54,7 +56,11 @@ _encoder = JSONEncoder()
 
 
 def dumps(value: object) -> bytes:
-    return orjson.dumps(value, default=_encoder.default, option=_OPTIONS)
+    try:
+        return orjson.dumps(value, default=_encoder.default, option=_OPTIONS)
+    except TypeError:
+        # orjson stops at 64-bit integers (an id echoed back from a hostile path, say).
+        return json.dumps(value, cls=JSONEncoder, separators=(",", ":")).encode()
 
 
 class JSONParser(parsers.JSONParser):

@@ -125,12 +125,21 @@ def walk(gateway: str) -> None:
     before = j.call("GET", path, 200, token).json()
     platform_before = j.call("GET", "/api/analytics/cqrs/platform/stats", 200, token).json()
 
-    step(f"watch video {video['id']}: start, fetch a byte range, heartbeat, end")
+    step(f"watch video {video['id']}: start, fetch a byte range and HLS, heartbeat, end")
     session = j.call("POST", f"/api/stream/start/{video['id']}", 200, token).json()
+    sid = session["sessionId"]
+    assert session["streamUrl"].startswith(f"/api/stream/url/{sid}/"), session
     chunk = j.call("GET", session["streamUrl"], 206, headers={"Range": "bytes=0-99"})
     assert len(chunk.content) == 100 and chunk.headers["Content-Range"].startswith("bytes 0-99/")
-    j.call("PUT", f"/api/stream/heartbeat/{session['sessionId']}", 200, token)
-    ended = j.call("POST", f"/api/stream/end/{session['sessionId']}", 200, token).json()
+    assert chunk.headers["Cache-Control"] == "private, no-store", chunk.headers
+    assert j.call("GET", session["hlsUrl"], 200).text.startswith("#EXTM3U")
+    # The bare session id is no capability any more: media URLs are signed.
+    j.call("GET", f"/api/stream/url/{sid}", 403, headers={"Range": "bytes=0-99"})
+    beat = j.call("PUT", f"/api/stream/heartbeat/{sid}", 200, token).json()
+    assert beat["edgeSeconds"] > beat["paidSeconds"] > 0, beat
+    assert beat["streamUrl"].startswith(f"/api/stream/url/{sid}/"), beat
+    ended = j.call("POST", f"/api/stream/end/{sid}", 200, token).json()
+    j.call("GET", session["streamUrl"], 410, headers={"Range": "bytes=0-99"})
     charged = ended["amountCharged"]
     assert ended["status"] == "ended" and charged == video["pricePerMinute"], ended
     balance = j.call("GET", "/api/billing/balance", 200, token).json()["balance"]

@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
 from accounts import services
-from accounts.models import SagaUserCreation, User
+from accounts.models import PendingCredential, SagaUserCreation, User
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -61,3 +61,19 @@ class SagaUserCreationAdmin(admin.ModelAdmin):
     list_display = ["saga_id", "user_id", "email", "created_at", "compensated_at"]
     search_fields = ["saga_id", "email"]
     readonly_fields = ["saga_id", "user_id", "email", "created_at", "compensated_at"]
+
+
+@admin.register(PendingCredential)
+class PendingCredentialAdmin(admin.ModelAdmin):
+    """Passwords handed over by registration sagas and not yet taken; the hash is never shown."""
+
+    list_display = ["ref", "saga_id", "created_at", "expires_at"]
+    search_fields = ["saga_id"]
+    fields = ["ref", "saga_id", "created_at", "expires_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

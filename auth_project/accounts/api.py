@@ -11,6 +11,7 @@ from accounts import selectors, services
 from accounts.authentication import ActiveUserTokenAuthentication
 from accounts.serializers import (
     LoginSerializer,
+    PendingCredentialSerializer,
     ProfileUpdateSerializer,
     RefreshTokenSerializer,
     RegisterSerializer,
@@ -27,12 +28,19 @@ from common.openapi import (
 )
 
 DELETE_USERS_SCOPE = "users:delete"
+CREATE_USERS_SCOPE = "users:create"
 
 
 class EmailTakenError(APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "Email already registered"
     default_code = "email_taken"
+
+
+class CredentialAlreadyStagedError(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "This saga already handed over its password"
+    default_code = "credential_already_staged"
 
 
 class Unauthorized(APIException):
@@ -251,3 +259,51 @@ class InternalUserView(APIView):
     def delete(self, request, user_id: int):
         deleted = services.user_delete(user_id=user_id)
         return Response({"userId": user_id, "deleted": deleted})
+
+
+class PendingCredentialView(APIView):
+    """Registration saga: the gateway hands over the password once; its steps carry the ref."""
+
+    authentication_classes = [ServiceTokenAuthentication]
+    permission_classes = [IsInternalService]
+    service_scope = CREATE_USERS_SCOPE
+
+    @extend_schema(
+        summary="Hold a registration saga's password for its create_user step",
+        description=(
+            "The password is hashed (Argon2id) and held until the saga's `auth.saga.create_user`"
+            " step takes it by `credentialRef`, or until `expiresAt`; the saga's messages carry"
+            " only the reference, never the password or a hash."
+        ),
+        tags=[INTERNAL],
+        request=PendingCredentialSerializer,
+        responses={
+            201: inline_serializer(
+                "PendingCredentialHeld",
+                {
+                    "credentialRef": serializers.UUIDField(),
+                    "expiresAt": serializers.DateTimeField(),
+                },
+            ),
+            **error_responses(
+                {
+                    **SERVICE_TOKEN_ERRORS,
+                    400: "Invalid body",
+                    409: "This saga already handed over its password",
+                    **BODY_TOO_LARGE,
+                }
+            ),
+        },
+    )
+    def post(self, request):
+        data = _parse(PendingCredentialSerializer, request)
+        try:
+            pending = services.pending_credential_stage(
+                saga_id=data["sagaId"], password=data["password"]
+            )
+        except services.CredentialAlreadyStaged as exc:
+            raise CredentialAlreadyStagedError() from exc
+        return Response(
+            {"credentialRef": str(pending.ref), "expiresAt": pending.expires_at.isoformat()},
+            status=status.HTTP_201_CREATED,
+        )

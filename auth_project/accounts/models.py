@@ -1,3 +1,5 @@
+import uuid
+
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
@@ -59,3 +61,24 @@ class SagaUserCreation(models.Model):
 
     def __str__(self):
         return f"saga {self.saga_id} -> user {self.user_id}"
+
+
+class PendingCredential(models.Model):
+    """A registration saga's password, hashed, held until the saga's create_user step takes it.
+
+    The gateway hands the password over once (internal REST); the saga's messages carry only
+    `ref`. A credential serves one saga, is deleted when its user is created or its email is
+    taken, and one nobody took is purged once it expires.
+    """
+
+    ref = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    saga_id = models.CharField(max_length=64, unique=True)
+    password_hash = models.CharField(max_length=128)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self):
+        return f"credential {self.ref} for saga {self.saga_id}"

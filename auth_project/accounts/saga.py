@@ -10,14 +10,15 @@ from common.saga import StepRejected, saga_step
 
 @saga_step("auth.saga.create_user")
 def create_user(
-    *, saga_id: str, email: str, password_hash: str, first_name: str, last_name: str
+    *, saga_id: str, email: str, credential_ref: str, first_name: str, last_name: str
 ) -> dict:
-    """Create the saga's user once (idempotent by saga_id); a taken email is a rejection."""
+    """Create the saga's user once (idempotent by saga_id) with the password the gateway handed
+    over for it (`credential_ref`); a taken email or a missing credential is a rejection."""
     serializer = SagaCreateUserSerializer(
         data={
             "saga_id": saga_id,
             "email": email,
-            "password_hash": password_hash,
+            "credential_ref": credential_ref,
             "first_name": first_name,
             "last_name": last_name,
         }
@@ -31,6 +32,8 @@ def create_user(
         user = services.user_create_for_saga(**data)
     except services.EmailTaken as exc:
         raise StepRejected("email_taken", f"email already registered: {exc.email}") from exc
+    except services.CredentialUnavailable as exc:
+        raise StepRejected("credential_unavailable", str(exc)) from exc
     return {
         "userId": user.id,
         "email": user.email,

@@ -1,6 +1,5 @@
 """Request parsing for the REST API and saga steps: strict types, bounded sizes, no extra keys."""
 
-from django.contrib.auth.hashers import identify_hasher
 from rest_framework import serializers
 
 PASSWORD_MIN, PASSWORD_MAX = 8, 64
@@ -46,11 +45,13 @@ def name_field(**options) -> StrictCharField:
     return StrictCharField(min_length=NAME_MIN, max_length=NAME_MAX, **options)
 
 
+def password_field() -> StrictCharField:
+    return StrictCharField(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX, trim_whitespace=False)
+
+
 class RegisterSerializer(StrictSerializer):
     email = StrictEmailField(max_length=EMAIL_MAX)
-    password = StrictCharField(
-        min_length=PASSWORD_MIN, max_length=PASSWORD_MAX, trim_whitespace=False
-    )
+    password = password_field()
     firstName = name_field()
     lastName = name_field()
 
@@ -75,23 +76,25 @@ class ProfileUpdateSerializer(StrictSerializer):
         return attrs
 
 
-class PasswordHashField(StrictCharField):
-    """A hash made by Django's `make_password`; a plaintext password is refused."""
+class StrictUUIDField(serializers.UUIDField):
+    """A UUID written as a string: DRF would otherwise take the integer 1 as a UUID."""
 
-    default_error_messages = {"not_a_hash": "Must be a password hash made by make_password."}
+    default_error_messages = {"not_a_string": "Must be a string."}
 
     def to_internal_value(self, data):
-        value = super().to_internal_value(data)
-        try:
-            identify_hasher(value)
-        except ValueError:
-            self.fail("not_a_hash")
-        return value
+        if not isinstance(data, str):
+            self.fail("not_a_string")
+        return super().to_internal_value(data)
+
+
+class PendingCredentialSerializer(StrictSerializer):
+    sagaId = StrictCharField(max_length=64)
+    password = password_field()
 
 
 class SagaCreateUserSerializer(StrictSerializer):
     saga_id = StrictCharField(max_length=64)
     email = StrictEmailField(max_length=EMAIL_MAX)
-    password_hash = PasswordHashField(max_length=512)
+    credential_ref = StrictUUIDField()
     first_name = name_field()
     last_name = name_field()

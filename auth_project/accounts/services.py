@@ -1,15 +1,20 @@
 """Writes of the auth service: accounts, logins and tokens. Every change that other services care
 about publishes its event through the outbox in the same transaction."""
 
-from django.contrib.auth.hashers import make_password
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.hashers import check_password, get_hasher, make_password
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.crypto import get_random_string
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts.models import SagaUserCreation, User
+from accounts.models import PendingCredential, SagaUserCreation, User
 from accounts.tokens import TokenPair, token_pair_for
 from common.events import publish
 
@@ -32,6 +37,14 @@ class InvalidRefreshToken(Exception):
 
 class SagaAlreadyCompensated(Exception):
     """The saga's user was created and then undone: a late retry must not bring it back."""
+
+
+class CredentialAlreadyStaged(Exception):
+    """This saga already handed over its password: a saga stages exactly one credential."""
+
+
+class CredentialUnavailable(Exception):
+    """No pending credential for this saga under this reference: never staged, expired, taken."""
 
 
 def user_register(*, email: str, password: str, first_name: str, last_name: str) -> User:
@@ -72,24 +85,76 @@ def _user_create(*, email: str, password_hash: str, first_name: str, last_name: 
     return user
 
 
+def pending_credential_stage(*, saga_id: str, password: str) -> PendingCredential:
+    """Hash the password of registration saga `saga_id` and hold it for a short while.
+
+    Only the returned credential's `ref` travels with the saga: no password or hash ever goes
+    through the broker. One credential per saga; it expires after
+    AUTH_PENDING_CREDENTIAL_SECONDS.
+    """
+    password_hash = make_password(password)
+    expires_at = timezone.now() + timedelta(seconds=settings.AUTH_PENDING_CREDENTIAL_SECONDS)
+    try:
+        with transaction.atomic():
+            return PendingCredential.objects.create(
+                saga_id=saga_id, password_hash=password_hash, expires_at=expires_at
+            )
+    except IntegrityError as exc:
+        raise CredentialAlreadyStaged(saga_id) from exc
+
+
+def pending_credential_purge() -> int:
+    """Delete expired pending credentials, so no hash outlives a saga that never took it."""
+    deleted, _ = PendingCredential.objects.filter(expires_at__lte=timezone.now()).delete()
+    return deleted
+
+
 def user_create_for_saga(
-    *, saga_id: str, email: str, password_hash: str, first_name: str, last_name: str
+    *, saga_id: str, email: str, credential_ref: uuid.UUID, first_name: str, last_name: str
 ) -> User:
     """Create the user of registration saga `saga_id` once; a repeated step returns that user.
 
-    The password arrives hashed by the gateway, so no plaintext ever crosses the broker.
+    The password comes from the saga's pending credential, which the creation consumes in the
+    same transaction. A taken email discards the credential too: that saga ends there.
     """
-    done = SagaUserCreation.objects.filter(saga_id=saga_id).first()
-    if done is not None:
-        user = User.objects.filter(id=done.user_id).first()
-        if user is None:
-            raise SagaAlreadyCompensated(f"saga {saga_id} already undid user {done.user_id}")
+    user = _saga_user(saga_id)
+    if user is not None:
         return user
-    with transaction.atomic():
-        user = _user_create(
-            email=email, password_hash=password_hash, first_name=first_name, last_name=last_name
-        )
-        SagaUserCreation.objects.create(saga_id=saga_id, user_id=user.id, email=user.email)
+    try:
+        with transaction.atomic():
+            pending = (
+                PendingCredential.objects.select_for_update()
+                .filter(ref=credential_ref, saga_id=saga_id, expires_at__gt=timezone.now())
+                .first()
+            )
+            if pending is None:
+                raise CredentialUnavailable(f"no pending credential for saga {saga_id}")
+            user = _user_create(
+                email=email,
+                password_hash=pending.password_hash,
+                first_name=first_name,
+                last_name=last_name,
+            )
+            SagaUserCreation.objects.create(saga_id=saga_id, user_id=user.id, email=user.email)
+            pending.delete()
+    except EmailTaken:
+        PendingCredential.objects.filter(ref=credential_ref, saga_id=saga_id).delete()
+        raise
+    except CredentialUnavailable:
+        # A concurrent run of this very step may have taken the credential a moment ago.
+        user = _saga_user(saga_id)
+        if user is None:
+            raise
+    return user
+
+
+def _saga_user(saga_id: str) -> User | None:
+    done = SagaUserCreation.objects.filter(saga_id=saga_id).first()
+    if done is None:
+        return None
+    user = User.objects.filter(id=done.user_id).first()
+    if user is None:
+        raise SagaAlreadyCompensated(f"saga {saga_id} already undid user {done.user_id}")
     return user
 
 
@@ -127,16 +192,30 @@ def user_delete(*, user_id: int) -> bool:
 def user_authenticate(*, email: str, password: str) -> User:
     """Return the active user with these credentials or raise InvalidCredentials.
 
-    Every path runs exactly one password hash of the configured cost, so response time does
-    not reveal whether the email has an account.
+    An unknown email is verified against a hash of the configured hasher, so it costs what a
+    wrong password costs and the response time does not reveal whether the email has an
+    account. A correct password stored by an older hasher or with older parameters (PBKDF2)
+    is rehashed with the configured one on the spot (Django's check_password setter); until
+    then a wrong password on such an account costs the old hasher's time, as in Django.
     """
     user = User.objects.filter(email=email.strip().lower()).first()
     if user is None:
-        make_password(password)
+        check_password(password, _dummy_password_hash())
         raise InvalidCredentials()
     if not user.check_password(password) or not user.is_active:
         raise InvalidCredentials()
     return user
+
+
+_dummy_hashes: dict[type, str] = {}
+
+
+def _dummy_password_hash() -> str:
+    """A hash of a random password by the configured hasher, made once per process and hasher."""
+    hasher = type(get_hasher())
+    if hasher not in _dummy_hashes:
+        _dummy_hashes[hasher] = make_password(get_random_string(32))
+    return _dummy_hashes[hasher]
 
 
 def user_login(*, email: str, password: str) -> TokenPair:

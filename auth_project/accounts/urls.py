@@ -10,4 +10,5 @@ urlpatterns = [
     path("verify", api.VerifyView.as_view(), name="verify"),
     path("profile", api.ProfileView.as_view(), name="profile"),
     path("users/<int:user_id>", api.InternalUserView.as_view(), name="internal-user"),
+    path("pending-credentials", api.PendingCredentialView.as_view(), name="pending-credentials"),
 ]

@@ -1,3 +1,8 @@
-from common.celery import create_app
+from common.celery import create_app, periodic_step
 
 app = create_app("auth")
+app.steps["worker"].add(
+    periodic_step(
+        "accounts.services.pending_credential_purge", "AUTH_PENDING_CREDENTIAL_PURGE_SECONDS"
+    )
+)

@@ -16,6 +16,5 @@ class SagaAdmin(admin.ModelAdmin):
     list_display = ["id", "email", "status", "user_id", "error_code", "created_at", "finished_at"]
     list_filter = ["status", "error_code"]
     search_fields = ["id", "email"]
-    readonly_fields = [f.name for f in Saga._meta.fields if f.name != "password_hash"]
-    exclude = ["password_hash"]
+    readonly_fields = [f.name for f in Saga._meta.fields]
     inlines = [SagaStepInline]

@@ -1,5 +1,7 @@
 """`POST /api/saga/register` and `GET /api/saga/{id}`."""
 
+import logging
+
 from django.conf import settings
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -8,8 +10,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.errors import error_body
-from registration import selectors, services
+from common.http import UpstreamUnavailable
+from registration import clients, selectors, services
 from registration.models import Saga
+
+logger = logging.getLogger(__name__)
 
 
 class RegisterSerializer(serializers.Serializer):
@@ -46,19 +51,35 @@ class SagaRegisterView(APIView):
             202: OpenApiResponse(description="Still running: poll the Location"),
             400: OpenApiResponse(description="Invalid body"),
             409: OpenApiResponse(description="Email already registered"),
-            502: OpenApiResponse(description="A step failed; every done step was undone"),
+            502: OpenApiResponse(
+                description="A step failed (every done step was undone), or auth refused"
+            ),
+            503: OpenApiResponse(description="Auth cannot take the password now; nothing started"),
         },
     )
     def post(self, request):
         serializer = RegisterSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        saga = services.saga_start(
-            email=data["email"],
-            password=data["password"],
-            first_name=data["firstName"],
-            last_name=data["lastName"],
-        )
+        try:
+            saga = services.saga_start(
+                email=data["email"],
+                password=data["password"],
+                first_name=data["firstName"],
+                last_name=data["lastName"],
+            )
+        except UpstreamUnavailable as exc:
+            return Response(
+                exc.error_body(),
+                status=status.HTTP_503_SERVICE_UNAVAILABLE,
+                headers={"Retry-After": str(exc.retry_after)},
+            )
+        except clients.CredentialRefused:
+            # Auth's reason names internals (credentials, scopes): the log keeps it.
+            logger.exception("registration refused by auth")
+            return Response(
+                error_body("Registration is unavailable"), status=status.HTTP_502_BAD_GATEWAY
+            )
         saga = services.saga_wait(saga_id=saga.id, timeout=settings.SAGA_WAIT_SECONDS)
         return _answer(saga)
 

@@ -18,8 +18,8 @@ class Saga(models.Model):
     email = models.EmailField()
     first_name = models.CharField(max_length=50)
     last_name = models.CharField(max_length=50)
-    # Django's hash, never the password; kept only until auth holds the user, for resends.
-    password_hash = models.CharField(max_length=256, blank=True)
+    # Auth's reference to the password it holds for this saga: no password or hash is kept here.
+    credential_ref = models.UUIDField(null=True, blank=True)
     user_id = models.BigIntegerField(null=True, blank=True)
     user = models.JSONField(null=True, blank=True)
     error = models.TextField(blank=True)

@@ -8,6 +8,10 @@ a row that the recovery pass (`saga_recover`) can resend: steps are idempotent b
 
 A failed step compensates every earlier step, newest first, one at a time; a success that
 arrives after the saga gave up is compensated as well, so nothing outlives a failed saga.
+
+No secret travels with the saga: before anything is recorded the password goes to auth once,
+over its internal REST API, and auth answers with a reference (a pending credential, bound to
+the saga id). The saga's row and its create_user message hold only that reference.
 """
 
 import time
@@ -16,11 +20,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
 from common.saga import commands_queue
+from registration import clients
 from registration.models import Saga, SagaStep
 
 SUCCEEDED_TASK = "gateway.saga.step_succeeded"
@@ -59,7 +63,7 @@ def _kwargs(saga: Saga, name: str) -> dict:
         return {
             **base,
             "email": saga.email,
-            "password_hash": saga.password_hash,
+            "credential_ref": str(saga.credential_ref),
             "first_name": saga.first_name,
             "last_name": saga.last_name,
         }
@@ -119,14 +123,21 @@ def _resend(saga: Saga, row: SagaStep) -> None:
 def saga_start(*, email: str, password: str, first_name: str, last_name: str) -> Saga:
     """Record a registration saga and send its first step after commit.
 
-    The password is hashed here, so only the hash ever reaches the broker or the database.
+    The password is handed to auth first and only auth's reference to it is recorded and sent,
+    so neither the password nor a hash of it reaches the broker or this database. Raise
+    `UpstreamUnavailable` when auth cannot take it now, `clients.CredentialRefused` when it will
+    not; nothing is recorded then. A credential staged for a saga that never starts expires in
+    auth unused.
     """
+    saga_id = uuid.uuid4()
+    credential_ref = clients.credential_stage(saga_id=str(saga_id), password=password)
     with transaction.atomic():
         saga = Saga.objects.create(
+            id=saga_id,
             email=email,
             first_name=first_name,
             last_name=last_name,
-            password_hash=make_password(password),
+            credential_ref=credential_ref,
         )
         _start_step(saga, FORWARD[0].name)
     return saga
@@ -135,7 +146,6 @@ def saga_start(*, email: str, password: str, first_name: str, last_name: str) ->
 def _finish(saga: Saga, status: str) -> None:
     saga.status = status
     saga.finished_at = timezone.now()
-    saga.password_hash = ""
     saga.save()
 
 
@@ -195,7 +205,6 @@ def saga_step_succeeded(*, saga_id: str, step: str, result: dict) -> None:
         if step == "create_user":
             saga.user_id = result["userId"]
             saga.user = {k: result[k] for k in ("userId", "email", "firstName", "lastName")}
-            saga.password_hash = ""
             saga.save()
         if saga.status != Saga.Status.RUNNING:
             # Late: the saga already gave up, and this step's undo may have run before it acted.

@@ -21,8 +21,8 @@ from common.openapi import (
     UpstreamUnavailableSerializer,
     error_responses,
 )
-from playback import clients, selectors, services
-from playback.models import EndReason, SessionStatus
+from playback import capabilities, clients, clock, paywall, selectors, services
+from playback.models import EndReason, SessionStatus, StreamSession
 from playback.ranges import MalformedRange, UnsatisfiableRange
 from playback.streaming import file_response
 
@@ -59,6 +59,19 @@ class PlaybackView(APIView):
             return _error(
                 502, "Billing refused the charge request", details=[{"message": str(exc)}]
             )
+        if isinstance(exc, paywall.NotPaidYet):
+            return _not_paid_yet(exc)
+        if isinstance(exc, capabilities.MediaUrlRefused):
+            return _error(
+                403,
+                "Media URL refused",
+                details=[
+                    {
+                        "message": f"{exc}: use the streamUrl or hlsUrl of the session's start "
+                        "or of its latest heartbeat"
+                    }
+                ],
+            )
         if isinstance(exc, selectors.MediaMissing):
             return _error(404, "Media file not found")
         if isinstance(exc, MalformedRange):
@@ -68,6 +81,30 @@ class PlaybackView(APIView):
             response["Content-Range"] = f"bytes */{exc.size}"
             return response
         return super().handle_exception(exc)
+
+
+def _not_paid_yet(exc: paywall.NotPaidYet) -> Response:
+    edge = exc.edge
+    return _error(
+        402,
+        "Not paid that far yet",
+        details=[
+            {
+                "message": f"{edge.paid_seconds:g} s of this {edge.duration_seconds:g} s video "
+                f"are paid; media up to {edge.edge_seconds:g} s (the paid time plus the "
+                "read-ahead) may be fetched. The heartbeat that pays the next minute moves "
+                "the edge."
+            }
+        ],
+        paidSeconds=edge.paid_seconds,
+        edgeSeconds=edge.edge_seconds,
+        edgeByte=exc.edge_byte,
+    )
+
+
+def _paid(session: StreamSession) -> dict:
+    edge = paywall.paid_edge_get(session=session)
+    return {"paidSeconds": edge.paid_seconds, "edgeSeconds": edge.edge_seconds}
 
 
 # Response shapes for the OpenAPI schema only: the answers are built by the views and `selectors`.
@@ -114,10 +151,21 @@ class SessionEndedSerializer(SessionSerializer):
     message = serializers.CharField()
 
 
-class StreamStartedSerializer(serializers.Serializer):
+class MediaUrlsSerializer(serializers.Serializer):
+    streamUrl = serializers.CharField(
+        help_text="Signed URL of the progressive MP4 (byte ranges), bound to the session."
+    )
+    hlsUrl = serializers.CharField(
+        allow_null=True, help_text="Signed URL of the HLS master playlist, if rendered."
+    )
+    paidSeconds = serializers.FloatField(help_text="Seconds of media paid: 60 per minute.")
+    edgeSeconds = serializers.FloatField(
+        help_text="Media up to here may be fetched: the paid time plus the read-ahead."
+    )
+
+
+class StreamStartedSerializer(MediaUrlsSerializer):
     sessionId = serializers.UUIDField()
-    streamUrl = serializers.CharField(help_text="Progressive MP4, byte ranges allowed.")
-    hlsUrl = serializers.CharField(allow_null=True, help_text="HLS playlist, if rendered.")
     videoDetails = VideoDetailsSerializer()
     pricePerMinute = serializers.IntegerField()
     minutesCharged = serializers.IntegerField()
@@ -125,7 +173,7 @@ class StreamStartedSerializer(serializers.Serializer):
     balance = serializers.IntegerField(allow_null=True, help_text="Null for a free video.")
 
 
-class HeartbeatSerializer(serializers.Serializer):
+class HeartbeatSerializer(MediaUrlsSerializer):
     sessionId = serializers.UUIDField()
     watchedTime = serializers.FloatField()
     charged = serializers.IntegerField()
@@ -156,6 +204,16 @@ class RangeNotSatisfiableSerializer(ErrorSerializer):
     size = serializers.IntegerField(help_text="The file's size in bytes.")
 
 
+class NotPaidYetSerializer(ErrorSerializer):
+    """402: the media asked for lies past the paid edge."""
+
+    paidSeconds = serializers.FloatField()
+    edgeSeconds = serializers.FloatField(help_text="Media before this time may be fetched.")
+    edgeByte = serializers.IntegerField(
+        allow_null=True, help_text="MP4: the first byte of media past the edge."
+    )
+
+
 _SESSION_NOT_FOUND = {404: "No such session, or not the caller's"}
 
 
@@ -173,32 +231,58 @@ _SESSION_GONE = OpenApiResponse(SessionGoneSerializer, description="The session 
 
 
 class _MediaSchema(AutoSchema):
-    """The MP4 route and the HLS route share `MediaView`, not their summary or content types."""
+    """The MP4, HLS and unsigned routes share `MediaView`, not their summary or answers."""
 
     def _hls(self) -> bool:
         return "{name}" in self.path
 
+    def _signed(self) -> bool:
+        return "{token}" in self.path
+
+    def get_operation_id(self):
+        if not self._signed():
+            return "stream_url_unsigned_retrieve"
+        return "stream_url_hls_retrieve" if self._hls() else "stream_url_mp4_retrieve"
+
     def get_summary(self):
+        if not self._signed():
+            return "Refused: media is served only at the signed URLs a session hands out"
         if self._hls():
-            return "A file of a live session's HLS rendition (playlist or segment)"
-        return "A live session's MP4, whole or one byte range"
+            return "A file of a live session's HLS rendition, as far as it is paid"
+        return "A live session's MP4, one byte range or whole, as far as it is paid"
+
+    def get_description(self):
+        return (
+            "`token` is `<expires>.<signature>`, from the streamUrl/hlsUrl of the session's "
+            "start or heartbeat. Media is served up to the paid time (60 s per charged minute) "
+            "plus the read-ahead; MP4 header boxes always. A range that starts before that "
+            "edge is answered up to it (206); one past it answers 402."
+        )
 
     def get_response_serializers(self):
+        refused = {403: "The URL is unsigned, expired, or signed for another session or rendition"}
+        if not self._signed():
+            return error_responses(refused)
         if self._hls():
             content_types = sorted(set(selectors.HLS_CONTENT_TYPES.values()))
         else:
             content_types = ["video/mp4"]
         whole = OpenApiResponse(OpenApiTypes.BINARY, description="The whole file")
-        part = OpenApiResponse(OpenApiTypes.BINARY, description="The byte range asked for")
+        part = OpenApiResponse(
+            OpenApiTypes.BINARY, description="The byte range asked for, up to the paid edge"
+        )
         return {
             **{(200, content_type): whole for content_type in content_types},
             **{(206, content_type): part for content_type in content_types},
             **error_responses(
                 {
+                    **refused,
                     400: "Malformed Range header",
-                    403: USER_TOKEN_ERRORS[403],
-                    404: "No such session, not the caller's, or no such media file",
+                    404: "No such session, or no such media file",
                 }
+            ),
+            402: OpenApiResponse(
+                NotPaidYetSerializer, description="The media asked for is past the paid edge"
             ),
             410: _SESSION_GONE,
             416: OpenApiResponse(
@@ -235,8 +319,8 @@ class StartView(PlaybackView):
         return Response(
             {
                 "sessionId": str(session.id),
-                "streamUrl": selectors.stream_url(session),
-                "hlsUrl": selectors.hls_url(session),
+                **capabilities.media_urls_sign(session=session, now=clock.now()),
+                **_paid(session),
                 "videoDetails": session.video,
                 "pricePerMinute": session.price_per_minute,
                 "minutesCharged": session.minutes_charged,
@@ -271,6 +355,8 @@ class HeartbeatView(PlaybackView):
                 "charged": session.amount_charged,
                 "minutesCharged": session.minutes_charged,
                 "balance": session.last_balance,
+                **capabilities.media_urls_sign(session=session, now=clock.now()),
+                **_paid(session),
             }
         )
 
@@ -311,7 +397,7 @@ class ActiveSessionsView(PlaybackView):
             OpenApiTypes.STR,
             OpenApiParameter.HEADER,
             description="One byte range, e.g. `bytes=0-1023` or `bytes=-500` (206). Several "
-            "ranges are answered with the whole file (200).",
+            "ranges are answered as a request for the whole file.",
         ),
         OpenApiParameter(
             "Content-Range",
@@ -326,19 +412,32 @@ class ActiveSessionsView(PlaybackView):
     ],
 )
 class MediaView(PlaybackView):
-    """Bytes of a live session. The unguessable session id is the capability (a video element
-    sends no Authorization header); a caller who does send a user token must own the session."""
+    """Media of a live session at its signed URL (`playback.capabilities`), only as far as it
+    is paid (`playback.paywall`). A video element sends no Authorization header: the signed URL
+    is the capability, and no user token is read."""
 
+    authentication_classes = []
     permission_classes = [AllowAny]
     schema = _MediaSchema()
 
-    def get(self, request, session_id, name: str | None = None):
-        user_id = _user_id(request) if request.user else None
-        session = selectors.session_for_bytes(session_id=session_id, user_id=user_id)
+    def get(self, request, session_id, token: str | None = None, name: str | None = None):
+        scope = capabilities.MP4 if name is None else capabilities.HLS
+        session = selectors.session_for_media(session_id=session_id, scope=scope, token=token)
         if name is None:
-            path, content_type = selectors.media_file(session), "video/mp4"
-        else:
-            path, content_type = selectors.hls_file(session, name)
+            path = selectors.media_file(session)
+            return file_response(
+                path=path,
+                content_type="video/mp4",
+                range_header=request.headers.get("Range"),
+                clamp=paywall.mp4_window_get(session=session, path=path).clamp,
+            )
+        path, content_type = selectors.hls_file(session, name)
         return file_response(
             path=path, content_type=content_type, range_header=request.headers.get("Range")
         )
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        # Refusals too: a 404 or 410 kept by a cache would outlive the session's state.
+        response = super().finalize_response(request, response, *args, **kwargs)
+        response["Cache-Control"] = "private, no-store"
+        return response

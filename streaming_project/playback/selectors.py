@@ -5,7 +5,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from playback import clock
+from playback import capabilities, clock, hls, paywall
 from playback.models import SessionStatus, StreamSession
 from playback.services import SessionEnded, SessionNotFound, billable_seconds, session_is_live
 
@@ -29,16 +29,20 @@ def session_list_active(*, user_id: int) -> list[StreamSession]:
     return [s for s in sessions.order_by("-started_at") if session_is_live(s, now=now)]
 
 
-def session_for_bytes(*, session_id: uuid.UUID, user_id: int | None) -> StreamSession:
-    """The live session that may serve bytes; the id alone is the capability.
+def session_for_media(*, session_id: uuid.UUID, scope: str, token: str | None) -> StreamSession:
+    """The live session whose signed media URL this is; the signed URL is the capability.
 
-    A caller who shows a user token must own the session (404 otherwise, as for an unknown id).
+    The signature is checked before the database is read: a forged URL costs no query.
     """
+    now = clock.now()
+    if token is None:
+        raise capabilities.MediaUrlRefused("the media URL is not signed")
+    capabilities.media_token_check(session_id=session_id, scope=scope, token=token, now=now)
     session = StreamSession.objects.exclude(status=SessionStatus.STARTING).filter(pk=session_id)
     session = session.first()
-    if session is None or (user_id is not None and session.user_id != user_id):
+    if session is None:
         raise SessionNotFound(session_id)
-    if not session_is_live(session, now=clock.now()):
+    if not session_is_live(session, now=now):
         raise SessionEnded(session)
     return session
 
@@ -48,10 +52,19 @@ def media_file(session: StreamSession) -> Path:
 
 
 def hls_file(session: StreamSession, name: str) -> tuple[Path, str]:
-    """A file of the session's HLS rendition (playlist or segment) and its content type."""
+    """A file of the session's HLS rendition and its content type, if its time is paid for.
+
+    Playlists are always served; a media file only once `paywall.segment_check` allows its
+    start time. A name no playlist of the rendition lists is missing, whatever is on disk.
+    """
     if not session.hls_path:
         raise MediaMissing("this video has no HLS rendition")
     folder = _inside(Path(settings.MEDIA_ROOT), session.hls_path, must_exist=False).parent
+    rendition = hls.hls_rendition_read(folder=folder)
+    if name not in rendition.playlists:
+        if name not in rendition.starts:
+            raise MediaMissing(name)
+        paywall.segment_check(session=session, starts_at=rendition.starts[name])
     path = _inside(folder, name)
     content_type = HLS_CONTENT_TYPES.get(path.suffix.lower())
     if content_type is None:
@@ -85,17 +98,6 @@ def session_payload(session: StreamSession) -> dict:
         "minutesCharged": session.minutes_charged,
         "pricePerMinute": session.price_per_minute,
         "amountCharged": session.amount_charged,
-        "streamUrl": stream_url(session),
-        "hlsUrl": hls_url(session),
+        **capabilities.media_urls_sign(session=session, now=clock.now()),
         "videoDetails": session.video,
     }
-
-
-def stream_url(session: StreamSession) -> str:
-    return f"/api/stream/url/{session.id}"
-
-
-def hls_url(session: StreamSession) -> str | None:
-    if not session.hls_path:
-        return None
-    return f"/api/stream/url/{session.id}/hls/{Path(session.hls_path).name}"

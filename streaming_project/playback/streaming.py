@@ -1,11 +1,12 @@
 """HTTP responses that send a file, or a byte range of it, without reading it into memory."""
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from django.http import FileResponse
 
-from playback.ranges import FileSlice, parse_range
+from playback.ranges import ByteRange, FileSlice, parse_range
 
 
 class RangeFileResponse(FileResponse):
@@ -14,16 +15,25 @@ class RangeFileResponse(FileResponse):
     block_size = 512 * 1024
 
 
-def file_response(*, path: Path, content_type: str, range_header: str | None) -> FileResponse:
-    """200 with the whole file, or 206 with the one range asked for.
+def file_response(
+    *,
+    path: Path,
+    content_type: str,
+    range_header: str | None,
+    clamp: Callable[[ByteRange | None], ByteRange | None] | None = None,
+) -> FileResponse:
+    """200 with the whole file, or 206 with the one range asked for, as `clamp` cuts it.
 
-    Raise MalformedRange / UnsatisfiableRange (the caller answers 400 / 416). Under gunicorn
-    the bytes go out with sendfile(2); elsewhere in 512 KiB blocks.
+    `clamp` gets the range asked for (None: the whole file) and returns what may be sent, or
+    raises. Raise MalformedRange / UnsatisfiableRange (the caller answers 400 / 416). Under
+    gunicorn the bytes go out with sendfile(2); elsewhere in 512 KiB blocks.
     """
     handle = open(path, "rb")  # noqa: SIM115 - closed by the response once sent
     try:
         size = os.fstat(handle.fileno()).st_size
         wanted = parse_range(range_header, size)
+        if clamp is not None:
+            wanted = clamp(wanted)
     except Exception:
         handle.close()
         raise

@@ -1,6 +1,7 @@
 import os
 from pathlib import Path
 
+from common import env
 from common.settings import service_settings
 
 globals().update(
@@ -24,3 +25,15 @@ STREAMING_BILLING_TIMEOUT = (
     float(os.environ.get("STREAMING_BILLING_READ_TIMEOUT", "5")),
 )
 STREAMING_VIDEO_TIMEOUT = float(os.environ.get("STREAMING_VIDEO_TIMEOUT", "2"))
+
+# Pay-per-minute delivery (docs/streaming.md): a session fetches media only up to its paid time
+# (60 s per charged minute) plus this read-ahead, which must stay well above the players'
+# heartbeat interval (the web UI beats every 10 s).
+STREAMING_READ_AHEAD_SECONDS = float(os.environ.get("STREAMING_READ_AHEAD_SECONDS", "30"))
+# Media URLs are signed with a key only this service holds. A URL lives for the watch time
+# left in its session plus this margin for pauses and stalls: a video element keeps the URL it
+# was given for the whole playback. Ending the session revokes it sooner.
+STREAMING_MEDIA_URL_SECRET = env.secret("STREAMING_MEDIA_URL_SECRET")
+STREAMING_MEDIA_URL_GRACE_SECONDS = float(
+    os.environ.get("STREAMING_MEDIA_URL_GRACE_SECONDS", "600")
+)

@@ -39,7 +39,7 @@ def test_register_creates_user_with_lowercased_email(api):
         "lastName": "Doe",
     }
     assert user.check_password("password123")
-    assert user.password.startswith("md5$")  # stored hashed (fast hasher in tests)
+    assert user.password.startswith("argon2$argon2id$v=19$m=19456,t=2,p=1$")
 
 
 @pytest.mark.parametrize(

@@ -71,3 +71,24 @@ def test_events_reach_the_broker_after_commit():
 
     row = OutboxEvent.objects.get(type="user.registered")
     assert row.published_at is not None, row.last_error
+
+
+def test_a_saga_step_delivered_twice_at_once_creates_one_user():
+    from accounts import saga, services
+
+    ref = str(services.pending_credential_stage(saga_id="saga-twice", password="password123").ref)
+    kwargs = {
+        "saga_id": "saga-twice",
+        "email": "twice@example.com",
+        "credential_ref": ref,
+        "first_name": "Race",
+        "last_name": "Case",
+    }
+
+    first, second = _together(
+        lambda: saga.create_user(**kwargs), lambda: saga.create_user(**kwargs)
+    )
+
+    assert first == second and "userId" in first, (first, second)
+    assert User.objects.filter(email="twice@example.com").count() == 1
+    assert len(events("user.registered")) == 1

@@ -30,6 +30,7 @@ def test_every_route_is_described_anonymously():
         "/api/auth/verify": {"get", "post"},
         "/api/auth/profile": {"get", "put", "patch"},
         "/api/auth/users/{user_id}": {"delete"},
+        "/api/auth/pending-credentials": {"post"},
     }
 
 
@@ -41,6 +42,8 @@ def test_post_bodies_are_the_serializers_the_views_parse():
     assert body(paths["/api/auth/token/refresh"]["post"]) == "#/components/schemas/RefreshToken"
     assert body(paths["/api/auth/logout"]["post"]) == "#/components/schemas/RefreshToken"
     assert body(paths["/api/auth/profile"]["put"]) == "#/components/schemas/ProfileUpdate"
+    pending = paths["/api/auth/pending-credentials"]["post"]
+    assert body(pending) == "#/components/schemas/PendingCredential"
     assert "requestBody" not in paths["/api/auth/verify"]["post"]
 
 
@@ -66,3 +69,7 @@ def test_each_route_names_the_credential_it_takes():
     assert paths["/api/auth/profile"]["get"]["security"] == [{"userToken": []}]
     assert paths["/api/auth/users/{user_id}"]["delete"]["security"] == [{"serviceToken": []}]
     assert paths["/api/auth/users/{user_id}"]["delete"]["tags"] == ["internal"]
+    pending = paths["/api/auth/pending-credentials"]["post"]
+    assert pending["security"] == [{"serviceToken": []}]
+    assert pending["tags"] == ["internal"]
+    assert set(pending["responses"]) == {"201", "400", "401", "403", "409", "413"}

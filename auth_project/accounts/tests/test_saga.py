@@ -1,22 +1,36 @@
 """Auth's registration saga steps, called as the auth worker runs them."""
 
+import uuid
+from datetime import timedelta
+
 import pytest
 from celery import current_app
-from django.contrib.auth.hashers import make_password
+from django.utils import timezone
 
-from accounts import saga
-from accounts.models import User
+from accounts import saga, services
+from accounts.models import PendingCredential, User
 from accounts.tests.conftest import events
 from accounts.tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 
+PASSWORD = "password123"
 
-def _create(saga_id="saga-1", email="saga@test.com", password_hash=None, **overrides):
+
+def _stage(saga_id: str, password: str = PASSWORD) -> str:
+    return str(services.pending_credential_stage(saga_id=saga_id, password=password).ref)
+
+
+def _create(saga_id="saga-1", email="saga@test.com", credential_ref=None, **overrides):
+    if credential_ref is None:
+        credential_ref = (
+            PendingCredential.objects.filter(saga_id=saga_id).values_list("ref", flat=True).first()
+        )
+        credential_ref = str(credential_ref) if credential_ref else _stage(saga_id)
     kwargs = {
         "saga_id": saga_id,
         "email": email,
-        "password_hash": password_hash or make_password("password123"),
+        "credential_ref": credential_ref,
         "first_name": "Saga",
         "last_name": "Test",
         **overrides,
@@ -31,8 +45,11 @@ def test_steps_are_registered_on_the_auth_command_queue():
         assert task.acks_late is True
 
 
-def test_create_user_stores_the_given_hash_and_returns_the_contract():
-    result = _create(email="Saga@Test.com")
+def test_create_user_takes_the_staged_password_and_returns_the_contract():
+    ref = _stage("saga-1")
+    staged = PendingCredential.objects.get(ref=ref).password_hash
+
+    result = _create(email="Saga@Test.com", credential_ref=ref)
 
     user = User.objects.get()
     assert result == {
@@ -41,28 +58,55 @@ def test_create_user_stores_the_given_hash_and_returns_the_contract():
         "firstName": "Saga",
         "lastName": "Test",
     }
-    assert user.check_password("password123")
+    assert user.password == staged and user.check_password(PASSWORD)
+    assert PendingCredential.objects.count() == 0  # taken: no hash is left waiting
     assert len(events("user.registered")) == 1
 
 
 def test_create_user_is_idempotent_by_saga_id():
     first = _create()
-    second = _create()
+    second = _create()  # the credential is gone by now: the saga's record answers
 
     assert first == second
     assert User.objects.count() == 1
     assert len(events("user.registered")) == 1
 
 
-def test_create_user_refuses_a_plaintext_password():
-    answer = _create(password_hash="password123")
+@pytest.mark.parametrize("case", ["unknown", "other_saga", "expired"])
+def test_create_user_without_its_sagas_live_credential_is_rejected(case):
+    ref = _stage("saga-1")
+    other = _stage("saga-2")
+    if case == "expired":
+        PendingCredential.objects.filter(ref=ref).update(expires_at=timezone.now())
+    used = {"unknown": str(uuid.uuid4()), "other_saga": other, "expired": ref}[case]
+
+    answer = _create(saga_id="saga-1", credential_ref=used)
+
+    assert answer["rejected"]["code"] == "credential_unavailable"
+    assert User.objects.count() == 0
+    assert PendingCredential.objects.filter(saga_id="saga-2").exists()  # another saga's stays
+
+
+@pytest.mark.parametrize(
+    "ref", ["password123", "pbkdf2_sha256$1000000$salt$hash", "", 12, None, ["x"]]
+)
+def test_create_user_refuses_anything_but_a_reference(ref):
+    _stage("saga-1")
+
+    answer = saga.create_user(
+        saga_id="saga-1",
+        email="saga@test.com",
+        credential_ref=ref,
+        first_name="Saga",
+        last_name="Test",
+    )
 
     assert answer["rejected"]["code"] == "invalid"
-    assert "password_hash" in answer["rejected"]["message"]
+    assert "credential_ref" in answer["rejected"]["message"]
     assert User.objects.count() == 0
 
 
-def test_create_user_with_taken_email_says_so():
+def test_create_user_with_taken_email_says_so_and_discards_the_credential():
     make_user(email="taken@example.com")
 
     answer = _create(email="TAKEN@example.com")
@@ -73,6 +117,7 @@ def test_create_user_with_taken_email_says_so():
             "message": "email already registered: taken@example.com",
         }
     }
+    assert PendingCredential.objects.count() == 0
 
 
 @pytest.mark.parametrize("field", ["email", "first_name", "last_name"])
@@ -104,10 +149,44 @@ def test_a_late_retry_does_not_resurrect_a_compensated_user():
     created = _create(saga_id="saga-late")
     saga.delete_user(saga_id="saga-late", user_id=created["userId"])
 
-    with pytest.raises(Exception, match="already undid"):
-        _create(saga_id="saga-late")
+    with pytest.raises(services.SagaAlreadyCompensated, match="already undid"):
+        _create(saga_id="saga-late", credential_ref=str(uuid.uuid4()))
 
     assert User.objects.count() == 0
+
+
+def test_purge_deletes_only_expired_credentials():
+    _stage("saga-old")
+    _stage("saga-new")
+    PendingCredential.objects.filter(saga_id="saga-old").update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+
+    purged = services.pending_credential_purge()
+
+    assert purged == 1
+    assert list(PendingCredential.objects.values_list("saga_id", flat=True)) == ["saga-new"]
+
+
+def test_a_credential_expires_after_the_configured_time(settings):
+    settings.AUTH_PENDING_CREDENTIAL_SECONDS = 90
+    before = timezone.now()
+
+    pending = services.pending_credential_stage(saga_id="saga-1", password=PASSWORD)
+
+    assert (
+        before + timedelta(seconds=90)
+        <= pending.expires_at
+        <= timezone.now() + timedelta(seconds=90)
+    )
+
+
+def test_the_auth_worker_purges_expired_credentials_periodically():
+    steps = {step.__name__: step for step in current_app.steps["worker"]}
+    purge = steps["Periodic_pending_credential_purge"]
+
+    assert purge.job == "accounts.services.pending_credential_purge"
+    assert purge.interval_setting == "AUTH_PENDING_CREDENTIAL_PURGE_SECONDS"
 
 
 def test_injected_failure_switch(monkeypatch):

@@ -1,5 +1,6 @@
-"""The registration saga across real processes: gateway web + worker, auth/billing/analytics
-workers, one private broker, one PostgreSQL database per service."""
+"""The registration saga across real processes: gateway web + worker, auth web (which takes the
+password) and auth/billing/analytics workers, one private broker, one PostgreSQL database per
+service."""
 
 import shutil
 import subprocess
@@ -8,6 +9,7 @@ import time
 import uuid
 from contextlib import ExitStack
 from pathlib import Path
+from urllib.parse import unquote, urlparse
 
 import psycopg2
 import pytest
@@ -18,7 +20,15 @@ from kombu import Connection, Queue
 from common.broker import connect
 from common.paths import REPO_ROOT
 from common.testing import backends
-from common.testing.processes import BIN, free_port, manage, wait_for, web_process, worker_process
+from common.testing.processes import (
+    BIN,
+    Process,
+    free_port,
+    manage,
+    wait_for,
+    web_process,
+    worker_process,
+)
 from common.testing.rabbitmq import private_vhost
 
 STEP_SERVICES = ("auth", "billing", "analytics")
@@ -74,12 +84,18 @@ def saga_platform():
                 "VIDEO_GRPC_TARGET": "127.0.0.1:9",
             }
         )
+        auth_port = free_port()
+        platform.urls["auth"] = f"http://127.0.0.1:{auth_port}"
         for service in UPSTREAMS:
             platform.urls.setdefault(service, CLOSED)
         for service in ("gateway", *STEP_SERVICES):
             platform.database(service)
             manage(service, "migrate", "--noinput", env=platform.env())
             manage(service, "setup_broker", env=platform.env())
+        platform.start(
+            web_process("auth", auth_port, env=platform.env(), log_dir=var_dir),
+            f"{platform.urls['auth']}/health",
+        )
         for service in ("gateway", *STEP_SERVICES):
             platform.worker(service)
         port = free_port()
@@ -112,6 +128,13 @@ def _peek(platform, queue: str) -> str:
         body = message.body.decode() if isinstance(message.body, bytes) else str(message.body)
         message.requeue()
     return body
+
+
+def _credential_ref(platform, saga_id: str) -> str:
+    rows = platform.rows(
+        "gateway", "SELECT credential_ref FROM registration_saga WHERE id = %s", (saga_id,)
+    )
+    return str(rows[0][0])
 
 
 def _finished(platform, saga_id: str) -> dict:
@@ -258,9 +281,10 @@ def test_lost_step_message_is_resent_by_the_recovery_command(saga_platform):
 
     saga_platform.restart_worker("gateway")
     assert response.status_code == 202
-    # What travels to auth is Django's hash, never the password itself.
-    assert password not in queued
-    assert '"password_hash": "pbkdf2_sha256$' in queued
+    # What travels to auth is auth's reference to the password, never the password or a hash.
+    ref = _credential_ref(saga_platform, response.json()["sagaId"])
+    assert f'"credential_ref": "{ref}"' in queued
+    assert password not in queued and "password" not in queued.lower()
     assert stuck.json()["status"] == "running"
     assert output.strip() == "resent=1, gaveUp=0, stuck=0"
     doc = _finished(saga_platform, response.json()["sagaId"])
@@ -274,3 +298,159 @@ def test_lost_step_message_is_resent_by_the_recovery_command(saga_platform):
     }
     assert step["sentAt"] <= step["finishedAt"]
     assert len(saga_platform.leftovers(email, None)["users"]) == 1
+
+
+def test_auth_unable_to_take_the_password_is_503_and_starts_nothing(saga_platform):
+    email = f"noauth-{uuid.uuid4().hex[:8]}@example.com"
+    saga_platform.stop("auth-web")
+    try:
+        response = _register(saga_platform, email)
+    finally:
+        saga_platform.restart("auth-web", f"{saga_platform.urls['auth']}/health")
+
+    assert response.status_code == 503, response.text
+    assert response.json()["service"] == "auth"
+    assert int(response.headers["Retry-After"]) >= 0
+    assert saga_platform.rows(
+        "gateway", "SELECT count(*) FROM registration_saga WHERE email = %s", (email,)
+    ) == [(0,)]
+    assert _register(saga_platform, email).status_code == 201  # and the next try goes through
+
+
+def _rabbitmq(platform) -> tuple[str, str]:
+    """The platform's RabbitMQ URL and vhost: these tests read what the broker itself saw."""
+    url = platform.extra_env.get("CELERY_BROKER_URL")
+    if not url:
+        pytest.skip("needs RabbitMQ (CI sets STREAMIFY_REQUIRE_REAL_BACKENDS=1)")
+    return url, unquote(urlparse(url).path.removeprefix("/"))
+
+
+def _rabbitmqctl(*args: str) -> None:
+    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
+
+
+def _secrets(platform, email: str, password: str) -> list[str]:
+    """What must never be seen outside auth: the password, and the hash auth stored (whole,
+    and its salt and digest on their own)."""
+    rows = platform.rows("auth", "SELECT password FROM accounts_user WHERE email = %s", (email,))
+    stored = rows[0][0]
+    assert stored.startswith("argon2$argon2id$"), stored
+    salt, digest = stored.split("$")[-2:]
+    return [password, stored, salt, digest, "argon2", "pbkdf2", "password"]
+
+
+def _register_and_finish(platform, email: str, password: str) -> str:
+    response = _register(platform, email, password=password)
+    assert response.status_code in {201, 202}, response.text
+    saga_id = response.json()["sagaId"]
+    doc = _finished(platform, saga_id)
+    assert doc["status"] == "completed", doc
+    return saga_id
+
+
+def test_no_message_on_the_broker_carries_the_password_or_its_hash(saga_platform):
+    url, vhost = _rabbitmq(saga_platform)
+    email = f"wire-{uuid.uuid4().hex[:8]}@example.com"
+    password = f"Wire-{uuid.uuid4().hex[:16]}"
+    spy = f"firehose-{uuid.uuid4().hex[:8]}"
+    # RabbitMQ's firehose copies every message published in the vhost, on any exchange (the
+    # default one too), body and headers, to amq.rabbitmq.trace. Messages are grouped by where
+    # they went: the exchange, or for the default exchange (Celery's commands) the queue.
+    expected = {
+        "auth.commands",
+        "billing.commands",
+        "analytics.commands",
+        "gateway",
+        "celeryev",
+        "streamify.events",
+    }
+    seen: dict[str, list[str]] = {}
+    with Connection(url) as connection:
+        channel = connection.channel()
+        channel.queue_declare(queue=spy, auto_delete=False)
+        channel.queue_bind(queue=spy, exchange="amq.rabbitmq.trace", routing_key="publish.#")
+        _rabbitmqctl("trace_on", "-p", vhost)
+        try:
+            saga_id = _register_and_finish(saga_platform, email, password)
+
+            # Drain until every expected destination has shown up and the copy runs dry.
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                message = channel.basic_get(queue=spy, no_ack=True)
+                if message is None:
+                    if expected <= set(seen):
+                        break
+                    time.sleep(0.1)
+                    continue
+                trace = message.properties["application_headers"]
+                where = trace["exchange_name"] or trace["routing_keys"][0]
+                body = message.body.decode("utf-8", "replace")
+                seen.setdefault(where, []).append(f"{body} {message.properties!r}")
+        finally:
+            _rabbitmqctl("trace_off", "-p", vhost)
+            channel.queue_delete(queue=spy)
+
+    assert expected <= set(seen), sorted(seen)
+    ref = _credential_ref(saga_platform, saga_id)
+    create_user = [m for m in seen["auth.commands"] if "auth.saga.create_user" in m and ref in m]
+    assert create_user, seen["auth.commands"]  # the copy does hold the step and its reference
+    secrets = _secrets(saga_platform, email, password)
+    leaks = [
+        (where, secret)
+        for where, messages in seen.items()
+        for message in messages
+        for secret in secrets
+        if secret.lower() in message.lower()
+    ]
+    assert leaks == []
+
+
+def test_flower_asks_for_credentials_and_its_task_list_shows_no_secret(saga_platform):
+    _rabbitmq(saga_platform)
+    port = free_port()
+    flower_url = f"http://127.0.0.1:{port}"
+    argv = [
+        str(BIN / "celery"), "--workdir", str(REPO_ROOT / "gateway_project"),
+        "-A", "gateway_project", "flower",
+        "--address=127.0.0.1", f"--port={port}", "--enable_events=False",
+    ]  # fmt: skip
+    credentials = ("operator", f"Flower-{uuid.uuid4().hex[:12]}")
+    env = saga_platform.env(FLOWER_BASIC_AUTH=":".join(credentials))
+    flower = Process("flower", argv, env=env, cwd=REPO_ROOT, log_dir=saga_platform.var_dir)
+    saga_platform.start(flower, f"{flower_url}/healthcheck")
+    try:
+        # Flower lists tasks from the workers' events: wait until it hears the auth worker.
+        def hears_auth_worker() -> bool:
+            workers = requests.get(f"{flower_url}/workers?json=1", auth=credentials, timeout=5)
+            return any(w["hostname"].startswith("auth-") for w in workers.json()["data"])
+
+        wait_for(hears_auth_worker, timeout=30, what="Flower to hear the workers")
+        email = f"flower-{uuid.uuid4().hex[:8]}@example.com"
+        password = f"Flower-{uuid.uuid4().hex[:16]}"
+        saga_id = _register_and_finish(saga_platform, email, password)
+        ref = _credential_ref(saga_platform, saga_id)
+
+        def create_user_listed():
+            tasks = requests.get(f"{flower_url}/api/tasks", auth=credentials, timeout=5)
+            listed = [
+                t
+                for t in tasks.json().values()
+                if t["name"] == "auth.saga.create_user" and saga_id in (t["kwargs"] or "")
+            ]
+            return listed and (tasks.text, listed[0])
+
+        tasks_text, create_user = wait_for(create_user_listed, timeout=30, what="task list")
+        anonymous = {
+            path: requests.get(f"{flower_url}{path}", timeout=5).status_code
+            for path in ("/", "/tasks", "/api/tasks", f"/task/{create_user['uuid']}")
+        }
+        wrong = requests.get(f"{flower_url}/api/tasks", auth=("operator", "guess"), timeout=5)
+    finally:
+        saga_platform.processes.pop("flower").stop()
+
+    assert anonymous == {path: 401 for path in anonymous}
+    assert wrong.status_code == 401
+    assert ref in create_user["kwargs"] and email in create_user["kwargs"]
+    assert create_user["state"] == "SUCCESS"
+    secrets = _secrets(saga_platform, email, password)
+    assert [s for s in secrets if s.lower() in tasks_text.lower()] == []

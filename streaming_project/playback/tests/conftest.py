@@ -43,6 +43,8 @@ VIDEOS = [
     ("free", "ready", 300.0, 0, True),
     ("processing", "processing", None, 10, False),
     ("playable", "ready", 20.0, 10, True),
+    ("three_minutes", "ready", 180.0, 10, True),
+    ("index_at_the_end", "ready", 180.0, 10, True),
 ]
 
 SEED = """
@@ -95,7 +97,9 @@ class Platform:
 
 
 def _write_media(root: Path) -> dict[str, tuple[str, str]]:
-    """Per video: a 3 MB pseudo-random 'mp4' and an HLS playlist with two segments."""
+    """Per video: a 3 MB pseudo-random 'mp4' and an HLS playlist with two segments; real media
+    (a faststart H.264/AAC MP4 and its HLS rendition in 6 s segments) for three_minutes, and an
+    MP4 whose index (moov) comes after its media data for index_at_the_end."""
     paths = {}
     rng = random.Random(7)
     for key, *_ in VIDEOS:
@@ -110,18 +114,41 @@ def _write_media(root: Path) -> dict[str, tuple[str, str]]:
         )
         paths[key] = (f"test/{key}/video.mp4", f"test/{key}/hls/index.m3u8")
     _encode_clip(root / "test" / "playable" / "video.mp4", seconds=20)
+    three = root / "test" / "three_minutes"
+    _encode_clip(three / "video.mp4", seconds=180)
+    _segment_hls(three / "video.mp4", three / "hls")
+    paths["three_minutes"] = ("test/three_minutes/video.mp4", "test/three_minutes/hls/master.m3u8")
+    _encode_clip(root / "test" / "index_at_the_end" / "video.mp4", seconds=180, faststart=False)
     return paths
 
 
-def _encode_clip(path: Path, *, seconds: int) -> None:
-    """A real H.264/AAC MP4 (index at the front, as video's renditions have it)."""
+def _encode_clip(path: Path, *, seconds: int, faststart: bool = True) -> None:
+    """A real H.264/AAC MP4 (index at the front, as video's renditions have it, unless
+    `faststart` is false), a key frame every 6 s."""
     subprocess.run(
         [
             imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y",
             "-f", "lavfi", "-i", f"testsrc=size=160x120:rate=10:duration={seconds}",
             "-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}",
-            "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac",
-            "-movflags", "+faststart", "-shortest", str(path),
+            "-c:v", "libx264", "-preset", "ultrafast", "-g", "60", "-pix_fmt", "yuv420p",
+            "-c:a", "aac", *(["-movflags", "+faststart"] if faststart else []),
+            "-shortest", str(path),
+        ],
+        check=True,
+        timeout=60,
+    )  # fmt: skip
+
+
+def _segment_hls(source: Path, folder: Path) -> None:
+    """VOD HLS of `source` laid out as video's renditions are: master, index, 6 s segments."""
+    for old in folder.iterdir():
+        old.unlink()
+    subprocess.run(
+        [
+            imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-i", str(source),
+            "-c", "copy", "-f", "hls", "-hls_time", "6", "-hls_playlist_type", "vod",
+            "-hls_segment_filename", str(folder / "segment_%04d.ts"),
+            "-master_pl_name", "master.m3u8", str(folder / "index.m3u8"),
         ],
         check=True,
         timeout=60,

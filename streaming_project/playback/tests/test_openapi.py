@@ -19,8 +19,9 @@ def body(operation: dict, media_type: str = "application/json") -> str:
     return operation["requestBody"]["content"][media_type]["schema"]["$ref"]
 
 
-MP4 = "/api/stream/url/{session_id}"
-HLS = "/api/stream/url/{session_id}/hls/{name}"
+UNSIGNED = "/api/stream/url/{session_id}"
+MP4 = "/api/stream/url/{session_id}/{token}/video.mp4"
+HLS = "/api/stream/url/{session_id}/{token}/hls/{name}"
 
 
 def test_every_route_is_described_anonymously():
@@ -28,6 +29,7 @@ def test_every_route_is_described_anonymously():
 
     assert operations(schema) == {
         "/api/stream/start/{video_id}": {"post"},
+        UNSIGNED: {"get"},
         MP4: {"get"},
         HLS: {"get"},
         "/api/stream/heartbeat/{session_id}": {"put"},
@@ -51,17 +53,22 @@ def test_commands_take_no_body_and_describe_their_refusals():
     assert "Retry-After" in start["responses"]["503"]["headers"]
 
 
-def test_media_routes_serve_bytes_by_range_without_a_token():
-    paths = published_schema()["paths"]
-    mp4, hls = paths[MP4]["get"], paths[HLS]["get"]
+def test_media_routes_serve_paid_bytes_by_range_at_signed_urls_without_a_token():
+    schema = published_schema()
+    paths = schema["paths"]
+    mp4, hls, unsigned = paths[MP4]["get"], paths[HLS]["get"], paths[UNSIGNED]["get"]
 
     assert {"Range"} <= {p["name"] for p in mp4["parameters"] if p["in"] == "header"}
     assert set(mp4["responses"]["200"]["content"]) == {"video/mp4"}
     assert set(mp4["responses"]["206"]["content"]) == {"video/mp4"}
     assert "Content-Range" in mp4["responses"]["206"]["headers"]
     assert "application/vnd.apple.mpegurl" in hls["responses"]["200"]["content"]
-    assert {"400", "404", "410", "416"} <= set(mp4["responses"])
-    assert mp4["security"] == [{"userToken": []}, {}]
+    assert {"400", "402", "403", "404", "410", "416"} <= set(mp4["responses"])
+    assert {"402", "403", "410"} <= set(hls["responses"])
+    assert set(unsigned["responses"]) == {"403"}
+    not_paid = schema["components"]["schemas"]["NotPaidYet"]
+    assert set(not_paid["allOf"][1]["properties"]) == {"paidSeconds", "edgeSeconds", "edgeByte"}
+    assert mp4.get("security", [{}]) == [{}]
 
 
 def test_the_bearer_scheme_is_published():

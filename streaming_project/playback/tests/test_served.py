@@ -1,5 +1,6 @@
 """The same Range answers from a real gunicorn, where the slice goes out through sendfile(2)."""
 
+import re
 import subprocess
 
 import imageio_ffmpeg
@@ -34,15 +35,16 @@ def streaming_server(platform):
 
 
 def test_gunicorn_serves_exact_ranges_and_a_full_file(platform, users, streaming_server):
+    # 90 s of video: the first minute and the read-ahead cover all of it.
     user_id = users(balance=100)
     started = requests.post(
-        f"{streaming_server.url}/api/stream/start/{platform.videos['ten_minutes']}",
+        f"{streaming_server.url}/api/stream/start/{platform.videos['ninety_seconds']}",
         headers=bearer(user_id),
         timeout=10,
     )
     assert started.status_code == 200, started.text
     url = f"{streaming_server.url}{started.json()['streamUrl']}"
-    data = (platform.media_root / "test" / "ten_minutes" / "video.mp4").read_bytes()
+    data = (platform.media_root / "test" / "ninety_seconds" / "video.mp4").read_bytes()
     size = len(data)
 
     whole = requests.get(url, timeout=10)
@@ -87,3 +89,28 @@ def test_a_player_plays_and_seeks_the_stream_over_range_requests(platform, users
         line for line in streaming_server.log_tail(400).splitlines() if "/api/stream/url/" in line
     ]
     assert any('" 206 ' in line for line in served), served
+
+
+def test_a_player_over_http_gets_exactly_the_paid_minute_and_its_read_ahead(
+    platform, users, streaming_server
+):
+    # ffmpeg plays the 3-minute video with one paid minute: it decodes up to the 90 s edge,
+    # where the answers stop (206 up to the edge, then 402) and it reports a partial file.
+    user_id = users(balance=100)
+    started = requests.post(
+        f"{streaming_server.url}/api/stream/start/{platform.videos['three_minutes']}",
+        headers=bearer(user_id),
+        timeout=10,
+    ).json()
+    url = f"{streaming_server.url}{started['streamUrl']}"
+
+    played = subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-progress", "pipe:1", "-i", url,
+         "-map", "0:v", "-f", "null", "-"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+    reached = int(re.findall(r"^out_time_us=(\d+)$", played.stdout, re.MULTILINE)[-1]) / 1e6
+    assert 89 <= reached <= 91, (reached, played.stderr)
+    assert "partial file" in played.stderr or "402" in played.stderr, played.stderr
+    assert platform.balance(user_id) == 90

@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 from common.testing import backends
 from common.testing.processes import wait_for, worker_process
 from common.testing.tokens import bearer
-from playback import clients, services
+from playback import capabilities, clients, services
 from playback.models import StreamSession
 
 pytestmark = pytest.mark.django_db
@@ -101,7 +101,8 @@ def test_a_start_whose_charge_timed_out_is_refunded_and_never_opens(platform, us
     [row] = StreamSession.objects.filter(user_id=user_id)
     assert row.status == "starting"
     assert client.get("/api/stream/sessions/active").json()["sessions"] == []
-    assert APIClient().get(f"/api/stream/url/{row.id}").status_code == 404
+    signed = capabilities.media_urls_sign(session=row, now=timezone.now())["streamUrl"]
+    assert APIClient().get(signed, HTTP_RANGE="bytes=0-9").status_code == 404
     settings.STREAMING_BILLING_TIMEOUT = (1.0, 5.0)
     wait_for(lambda: platform.charges(user_id), timeout=10, what="the late charge to land")
     assert services.sessions_sweep(now=timezone.now() + timedelta(minutes=6))["abandoned"] == 1
