@@ -3,11 +3,20 @@
 from collections.abc import Iterator
 
 from django.conf import settings
-from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotModified,
+    JsonResponse,
+    StreamingHttpResponse,
+)
+from django.http.response import HttpResponseBase
 from resilience.selectors import client_ip
 
-from common import http
+from common import http, payloads
 from common.errors import error_body
+from common.payloads import MalformedBody
+from proxy import edge_cache
 
 CHUNK_BYTES = 64 * 1024
 
@@ -86,19 +95,27 @@ def _chunked_body(request: HttpRequest, limit: int) -> Iterator[bytes]:
 
 
 def _request_body(request: HttpRequest):
-    if request.method in {"GET", "HEAD", "OPTIONS", "DELETE"} and not request.headers.get(
-        "Content-Length"
-    ):
-        return None
     length = request.headers.get("Content-Length")
-    if length is not None:
-        length = int(length)
-        if length > settings.GATEWAY_MAX_BODY_BYTES:
-            raise BodyTooLarge
-        return _SizedBody(request, length) if length else None
-    if "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
-        return _chunked_body(request, settings.GATEWAY_MAX_BODY_BYTES)
-    return None
+    if length is not None and not length.isdigit():
+        raise MalformedBody("Invalid Content-Length")
+    size = int(length) if length is not None else None
+    if size and _is_json(request) and size <= settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+        # Small JSON bodies are read whole and checked before any upstream sees them.
+        raw = request.read(size)
+        payloads.loads(raw)
+        return raw
+    if size is None:
+        if "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
+            return _chunked_body(request, settings.GATEWAY_MAX_BODY_BYTES)
+        return None
+    if size > settings.GATEWAY_MAX_BODY_BYTES:
+        raise BodyTooLarge
+    return _SizedBody(request, size) if size else None
+
+
+def _is_json(request: HttpRequest) -> bool:
+    content_type = request.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
+    return content_type == "application/json" or content_type.endswith("+json")
 
 
 def _relay(upstream) -> Iterator[bytes]:
@@ -110,22 +127,31 @@ def _relay(upstream) -> Iterator[bytes]:
         upstream.close()
 
 
-def proxy_forward(*, request: HttpRequest, service: str) -> StreamingHttpResponse | JsonResponse:
+def proxy_forward(*, request: HttpRequest, service: str) -> HttpResponseBase:
     """Send `request` to `service` unchanged in method, path, query and body; relay its answer.
 
     Status, headers (minus hop-by-hop) and body come back as the upstream sent them, Range and
-    Content-Range included; bodies stream in 64 KiB chunks both ways, never held whole.
+    Content-Range included; bodies stream in 64 KiB chunks both ways, never held whole. A JSON
+    body is checked first (`common.payloads`): a malformed one is the client's 400, answered
+    here, so it never reaches an upstream and never counts against its breaker. Anonymous GETs
+    the upstream tagged as cacheable are answered from `edge_cache` while it is live.
     """
     try:
-        length = request.headers.get("Content-Length")
-        if length is not None and (not length.isdigit()):
-            return JsonResponse(error_body("Invalid Content-Length"), status=400)
         body = _request_body(request)
     except BodyTooLarge:
         limit = settings.GATEWAY_MAX_BODY_BYTES
         return JsonResponse(
             error_body("Request body too large", [{"limitBytes": limit}]), status=413
         )
+    except MalformedBody as exc:
+        return JsonResponse(error_body(str(exc)), status=400)
+    key = _edge_key(request)
+    if key is not None:
+        edge_cache.ensure_listening()
+        entry = edge_cache.cache.get(key)
+        if entry is not None:
+            return _from_entry(request, entry)
+        generation = edge_cache.cache.generation
     try:
         upstream = http.request(
             service,
@@ -145,10 +171,58 @@ def proxy_forward(*, request: HttpRequest, service: str) -> StreamingHttpRespons
         return JsonResponse(
             error_body("Request body too large", [{"limitBytes": limit}]), status=413
         )
+    headers = _relayed_headers(upstream)
+    if key is not None and _keepable(upstream):
+        entry = edge_cache.Entry(
+            upstream.status_code, headers, upstream.content, edge_cache.tags_of(upstream.headers)
+        )
+        edge_cache.cache.put(key, entry, generation=generation)
+        return _from_entry(request, entry)
     response = StreamingHttpResponse(_relay(upstream), status=upstream.status_code)
     response.reason_phrase = upstream.reason or response.reason_phrase
-    dropped = HOP_BY_HOP | _connection_tokens(upstream.headers) | {"x-request-id"}
-    for name, value in upstream.headers.items():
-        if name.lower() not in dropped:
-            response[name] = value
+    for name, value in headers:
+        response[name] = value
+    return response
+
+
+def _relayed_headers(upstream) -> tuple[tuple[str, str], ...]:
+    dropped = (
+        HOP_BY_HOP
+        | _connection_tokens(upstream.headers)
+        | edge_cache.SURROGATE_HEADERS
+        | {"x-request-id"}
+    )
+    return tuple((k, v) for k, v in upstream.headers.items() if k.lower() not in dropped)
+
+
+def _edge_key(request: HttpRequest) -> str | None:
+    """The cache key of a request that may be answered from memory: anonymous GETs only."""
+    if request.method != "GET" or "Authorization" in request.headers or "Cookie" in request.headers:
+        return None
+    return request.get_full_path()
+
+
+def _keepable(upstream) -> bool:
+    length = upstream.headers.get("Content-Length")
+    return (
+        upstream.status_code == 200
+        and edge_cache.TAG_HEADER in upstream.headers
+        and (length is None or int(length) <= edge_cache.MAX_BODY_BYTES)
+    )
+
+
+def _from_entry(request: HttpRequest, entry: edge_cache.Entry) -> HttpResponse:
+    """A kept answer, or 304 when the client already holds it (If-None-Match)."""
+    held = {
+        t.strip().removeprefix("W/") for t in request.headers.get("If-None-Match", "").split(",")
+    }
+    if entry.etag and entry.etag in held:
+        response = HttpResponseNotModified()
+        kept = {"etag", "cache-control", "vary"}
+        headers = [(k, v) for k, v in entry.headers if k.lower() in kept]
+    else:
+        response = HttpResponse(entry.body, status=entry.status)
+        headers = entry.headers
+    for name, value in headers:
+        response[name] = value
     return response

@@ -276,6 +276,9 @@ def _cached_answer(request, page: Page, *, personal: bool) -> HttpResponse:
     # Revalidate every time (the ETag makes that cheap); a signed-in caller's page is theirs.
     response["Cache-Control"] = "private, no-cache" if personal else "no-cache"
     response["Vary"] = "Authorization"
+    if not personal:
+        # The gateway may keep it until a `video.*` event (gateway_project/proxy/edge_cache.py).
+        response["Surrogate-Key"] = "catalog"
     return response
 
 

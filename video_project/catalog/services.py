@@ -177,6 +177,7 @@ def video_reprocess(*, video_id: int) -> Video:
         video.processing_error = ""
         video.save(update_fields=["status", "processing_error", "updated_at"])
         catalog_version_bump()
+        publish("video.updated", _event_data(video, "updated"))
         _enqueue_processing(video.id)
     return video
 
@@ -192,6 +193,7 @@ def video_update(*, video_id: int, actor_id: int, **changes) -> Video:
             setattr(video, field, value)
         video.save()
         catalog_version_bump()
+        publish("video.updated", _event_data(video, "updated"))
     return video
 
 
@@ -249,6 +251,8 @@ def _event_data(video: Video, kind: str) -> dict:
     }
     if kind == "ready":
         data["duration"] = video.duration
+    if kind == "updated":
+        data["status"] = video.status
     return data
 
 

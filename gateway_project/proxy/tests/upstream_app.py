@@ -18,6 +18,7 @@ def blob() -> bytes:
 
 
 BLOB = blob()
+_tagged_calls = [0]
 
 
 def _json(start_response, status: str, payload: dict, extra=()):
@@ -85,8 +86,17 @@ def _bytes(environ, start_response):
     return [BLOB[i : i + 65536] for i in range(0, BLOB_SIZE, 65536)]
 
 
+def _tagged(environ, start_response):
+    """A catalog-like read the gateway may keep: counts how often it really was asked."""
+    _tagged_calls[0] += 1
+    tag = [("Surrogate-Key", "catalog"), ("ETag", f'"v{_tagged_calls[0]}"')]
+    return _json(start_response, "200 OK", {"calls": _tagged_calls[0], "pid": os.getpid()}, tag)
+
+
 def app(environ, start_response):
     path = environ["PATH_INFO"]
+    if path == "/api/videos/tagged":
+        return _tagged(environ, start_response)
     if path == "/health":
         return _json(start_response, "200 OK", {"status": "ok"})
     if path.startswith("/api/stream/url/"):

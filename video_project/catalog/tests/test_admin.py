@@ -4,6 +4,7 @@ from django.contrib.messages import get_messages
 from catalog import services
 from catalog.models import Video
 from catalog.tests.test_processing import _upload_file
+from common.events.models import OutboxEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +41,10 @@ def test_staff_filter_failed_videos_see_the_reason_and_rerun_processing(
     assert response.status_code == 302
     assert messages_of(response) == [f"video {failed.id} queued for processing"]
     assert Video.objects.get(id=failed.id).status == "processing"
-    assert len(callbacks) == 1
+    # Two on commit: the processing task, and the relay of `video.updated` (it left the catalog).
+    assert len(callbacks) == 2
+    update = OutboxEvent.objects.filter(type="video.updated").get()
+    assert update.envelope["data"]["status"] == "processing"
     assert services.video_process(video_id=failed.id) == "ready"
 
 

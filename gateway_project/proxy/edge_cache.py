@@ -1,0 +1,160 @@
+"""Public reads answered from the gateway's memory until an event says they changed.
+
+An upstream marks an answer the gateway may keep by tagging it (`Surrogate-Key: catalog`, the
+convention of HTTP caches that purge by tag); only anonymous GETs are kept. Each gateway
+process listens on the event bus itself, on a private queue bound to the event types that
+change tagged answers (`settings.GATEWAY_EDGE_PURGES`): the moment such an event arrives, every
+answer with that tag is dropped, so a deleted or edited video is never served once its event
+has reached the gateway.
+
+While the process is not listening (starting, broker down, connection lost) nothing is served
+from memory and nothing is kept: the gateway is then a plain proxy again. Every (re)connection
+starts from an empty cache, since events may have gone by unheard. An answer fetched while a
+purge happened is not kept (a generation number tells).
+"""
+
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from django.conf import settings
+from kombu import Queue, binding
+
+from common.events.topology import EVENTS_EXCHANGE
+
+logger = logging.getLogger(__name__)
+
+MAX_ENTRIES = 1024
+MAX_BODY_BYTES = 1024 * 1024
+RECONNECT_SECONDS = 2.0
+TAG_HEADER = "Surrogate-Key"
+SURROGATE_HEADERS = frozenset({"surrogate-key", "surrogate-control"})
+
+
+@dataclass(frozen=True)
+class Entry:
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    tags: frozenset[str]
+
+    @property
+    def etag(self) -> str | None:
+        return next((v for k, v in self.headers if k.lower() == "etag"), None)
+
+
+class EdgeCache:
+    def __init__(self, max_entries: int = MAX_ENTRIES):
+        self._entries: OrderedDict[str, Entry] = OrderedDict()
+        self._lock = threading.Lock()
+        self._max = max_entries
+        self.generation = 0
+        self.live = threading.Event()
+
+    def get(self, key: str) -> Entry | None:
+        if not self.live.is_set():
+            return None
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+            return entry
+
+    def put(self, key: str, entry: Entry, *, generation: int) -> bool:
+        """Keep `entry` unless a purge happened since `generation` was read, or not live."""
+        with self._lock:
+            if generation != self.generation or not self.live.is_set():
+                return False
+            self._entries[key] = entry
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._max:
+                self._entries.popitem(last=False)
+            return True
+
+    def purge(self, tags: set[str] | None = None) -> int:
+        """Drop the entries carrying any of `tags` (all of them when None)."""
+        with self._lock:
+            self.generation += 1
+            doomed = [k for k, e in self._entries.items() if tags is None or e.tags & tags]
+            for key in doomed:
+                del self._entries[key]
+            return len(doomed)
+
+
+cache = EdgeCache()
+_listener: threading.Thread | None = None
+_listener_lock = threading.Lock()
+
+
+def tags_of(headers) -> frozenset[str]:
+    return frozenset(headers.get(TAG_HEADER, "").split())
+
+
+def purged_tags(event_type: str) -> set[str]:
+    """The tags an event of `event_type` makes stale (topic patterns as the broker matches)."""
+    found = set()
+    for pattern, tags in settings.GATEWAY_EDGE_PURGES.items():
+        prefix = pattern.removesuffix("#").removesuffix(".")
+        if pattern == "#" or event_type == prefix or event_type.startswith(f"{prefix}."):
+            found.update(tags)
+    return found
+
+
+def ensure_listening() -> None:
+    """Start this process's listener once (web processes only: it is called by the proxy)."""
+    global _listener
+    if _listener is not None and _listener.is_alive():
+        return
+    with _listener_lock:
+        if _listener is None or not _listener.is_alive():
+            _listener = threading.Thread(target=_listen, name="edge-cache-purges", daemon=True)
+            _listener.start()
+
+
+def _listen() -> None:
+    from common.celery import service_app
+
+    name = f"gateway.edge.{socket.gethostname()}.{os.getpid()}.{uuid.uuid4().hex[:8]}"
+    queue = Queue(
+        name,
+        bindings=[binding(EVENTS_EXCHANGE, routing_key=p) for p in settings.GATEWAY_EDGE_PURGES],
+        exclusive=True,
+        auto_delete=True,
+        durable=False,
+    )
+    while True:
+        try:
+            with service_app().connection_for_read() as connection:
+                _consume(connection, queue)
+        except Exception as exc:  # noqa: BLE001 - any failure: stop caching, reconnect later
+            logger.warning("edge cache not listening (%r); proxying without it", exc)
+        finally:
+            cache.live.clear()
+            cache.purge()
+        time.sleep(RECONNECT_SECONDS)
+
+
+def _consume(connection, queue: Queue) -> None:
+    """Serve from memory while this connection delivers purges; return or raise when it ends."""
+    with connection.Consumer(queue, on_message=_on_event, no_ack=True):
+        cache.purge()
+        cache.live.set()
+        logger.info("edge cache listening for %s", list(settings.GATEWAY_EDGE_PURGES))
+        while True:
+            try:
+                connection.drain_events(timeout=1.0)
+            except TimeoutError:
+                connection.heartbeat_check()
+
+
+def _on_event(message) -> None:
+    event_type = message.delivery_info.get("routing_key", "")
+    tags = purged_tags(event_type)
+    if tags:
+        dropped = cache.purge(tags)
+        logger.debug("%s: dropped %d cached answers tagged %s", event_type, dropped, tags)
