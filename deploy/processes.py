@@ -50,7 +50,7 @@ def flower(port: int, host: str) -> Program:
     # Workers send task events on their own (worker_send_task_events): Flower need not
     # broadcast enable_events to every worker every 5 s.
     argv = [
-        str(BIN / "celery"), "--workdir", "gateway_project", "-A", "gateway_project", "flower",
+        str(BIN / "celery"), "-A", "deploy.flower_app", "flower",
         f"--address={host}", f"--port={port}", "--enable_events=False",
     ]  # fmt: skip
     return Program("flower", argv, {"FLOWER_BASIC_AUTH": flower_credentials()})
