@@ -89,6 +89,18 @@ def hot_paths(video_id: int) -> list[HotPath]:
             connections=4,
             post={"email": DEMO_EMAIL, "password": DEMO_PASSWORD},
         ),
+        HotPath(
+            "registration saga via gateway",
+            "gateway",
+            "/api/saga/register",
+            connections=4,
+            post={
+                "email": "{unique}@bench.example",
+                "password": "bench-password-1",
+                "firstName": "Bench",
+                "lastName": "User",
+            },  # fmt: skip
+        ),
     ]
 
 
@@ -148,11 +160,21 @@ def _wrk_script(path: HotPath, folder: Path) -> Path | None:
     if path.post is None:
         return None
     script = folder / "post.lua"
-    script.write_text(
-        'wrk.method = "POST"\n'
-        f"wrk.body = {json.dumps(json.dumps(path.post))}\n"
-        'wrk.headers["Content-Type"] = "application/json"\n'
-    )
+    body = json.dumps(json.dumps(path.post))
+    lines = ['wrk.method = "POST"', 'wrk.headers["Content-Type"] = "application/json"']
+    if "{unique}" in body:
+        # A new email for every request: each thread numbers its own, under a per-run prefix.
+        lines += [
+            "local counter, prefix = 0, tostring(os.time()) .. tostring(math.random(1e6))",
+            "function request()",
+            "  counter = counter + 1",
+            f'  local body = string.gsub({body}, "{{unique}}", prefix .. "-" .. counter)',
+            "  return wrk.format(nil, nil, nil, body)",
+            "end",
+        ]
+    else:
+        lines.append(f"wrk.body = {body}")
+    script.write_text("\n".join(lines) + "\n")
     return script
 
 
