@@ -165,10 +165,12 @@ def _wrk_script(path: HotPath, folder: Path) -> Path | None:
     if "{unique}" in body:
         # A new email for every request: each thread numbers its own, under a per-run prefix.
         lines += [
-            "local counter, prefix = 0, tostring(os.time()) .. tostring(math.random(1e6))",
+            "local threads, counter, prefix = 0, 0, tostring(os.time())",
+            "function setup(thread) threads = threads + 1; thread:set('tid', threads) end",
             "function request()",
             "  counter = counter + 1",
-            f'  local body = string.gsub({body}, "{{unique}}", prefix .. "-" .. counter)',
+            "  local unique = prefix .. '-' .. tid .. '-' .. counter",
+            f"  local body = string.gsub({body}, '{{unique}}', unique)",
             "  return wrk.format(nil, nil, nil, body)",
             "end",
         ]
