@@ -23,7 +23,6 @@ import os
 import re
 import threading
 import time
-import uuid
 from contextvars import ContextVar
 from datetime import timedelta
 from urllib.parse import urlencode
@@ -65,7 +64,7 @@ def timeouts() -> tuple[float, float]:
 
 
 def new_request_id() -> str:
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()
 
 
 def current_request_id() -> str:
