@@ -26,6 +26,28 @@ def flatten_details(detail, prefix: str = "") -> list[dict]:
     return [{"field": prefix or None, "message": str(detail)}]
 
 
+def close_connection(response):
+    """Mark `response` as the last one on its connection: it answers a body left unread.
+
+    The web server closes a connection whose request body the application did not read, but
+    does not say so; a client that pools connections (the gateway does) would send its next
+    request on it and see that fail, a client's mistake counted against a breaker. With
+    `Connection: close` it opens a new connection instead (RFC 9112, section 9.6).
+    """
+    response["Connection"] = "close"
+    return response
+
+
+def close_if_body_unread(request, response):
+    """`close_connection(response)` when `request` carried a body nobody read."""
+    request = getattr(request, "_request", request)  # DRF's Request wraps Django's
+    length = request.META.get("CONTENT_LENGTH") or "0"
+    # Django sets `_read_started` on the first read of the body; it has no public equivalent.
+    if length != "0" and not request._read_started:
+        close_connection(response)
+    return response
+
+
 def exception_handler(exc, context):
     """DRF's handler, reshaped; anything DRF does not know stays a 500 (it is a bug)."""
     response = drf_exception_handler(exc, context)
@@ -40,7 +62,8 @@ def exception_handler(exc, context):
         body = error_body(str(detail) if not isinstance(detail, list | dict) else "Request failed")
         if isinstance(detail, list | dict):
             body["details"] = flatten_details(detail)
-    return Response(body, status=response.status_code, headers=_kept_headers(response))
+    answer = Response(body, status=response.status_code, headers=_kept_headers(response))
+    return close_if_body_unread(context["request"], answer)
 
 
 def _kept_headers(response) -> dict:
@@ -48,7 +71,8 @@ def _kept_headers(response) -> dict:
 
 
 def not_found(request, exception=None):
-    return JsonResponse(error_body("Not found", [{"path": request.path}]), status=404)
+    answer = JsonResponse(error_body("Not found", [{"path": request.path}]), status=404)
+    return close_if_body_unread(request, answer)
 
 
 def server_error(request):
@@ -56,8 +80,9 @@ def server_error(request):
 
 
 def bad_request(request, exception=None):
-    return JsonResponse(error_body("Bad request"), status=status.HTTP_400_BAD_REQUEST)
+    answer = JsonResponse(error_body("Bad request"), status=status.HTTP_400_BAD_REQUEST)
+    return close_if_body_unread(request, answer)
 
 
 def permission_denied(request, exception=None):
-    return JsonResponse(error_body("Forbidden"), status=403)
+    return close_if_body_unread(request, JsonResponse(error_body("Forbidden"), status=403))

@@ -29,8 +29,7 @@ from urllib.parse import urlencode
 
 import orjson
 import urllib3
-from pybreaker import CircuitBreakerError
-from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, ProtocolError
+from urllib3.exceptions import ProtocolError
 from urllib3.util.retry import Retry
 
 from common.breakers import UpstreamServerError, UpstreamUnavailable, guarded
@@ -158,6 +157,7 @@ class Response:
         self._streamed = streamed
         self._finished = not streamed
         self._body: bytes | None = None
+        self._closed = False
 
     @property
     def content(self) -> bytes:
@@ -181,8 +181,11 @@ class Response:
         self._finished = True
 
     def close(self) -> None:
-        """Give the connection back to the pool; drop it first if the body was not all read
-        (a client that went away mid-video must not leave the rest of it on the line)."""
+        """Give the connection back to the pool, once; drop it first if the body was not all
+        read (a client that went away mid-video must not leave the rest of it on the line)."""
+        if self._closed:
+            return
+        self._closed = True
         if not self._finished:
             self.raw.close()
         self.raw.release_conn()
@@ -259,23 +262,9 @@ def _sized(data) -> bool:
     return hasattr(data, "__len__")
 
 
-def surely_not_sent(exc: BaseException) -> bool:
+def surely_not_sent(exc: UpstreamUnavailable) -> bool:
     """True when a failed call never reached the upstream (breaker open, no connection made).
 
     Otherwise (timeout, 5xx, connection dropped mid-request) the upstream may have acted.
     """
-    seen = exc
-    while seen is not None:
-        if isinstance(seen, CircuitBreakerError) and not _network_error(seen.__context__):
-            return True
-        reason = getattr(seen, "reason", None)
-        if isinstance(seen, NewConnectionError | ConnectTimeoutError) or isinstance(
-            reason, NewConnectionError | ConnectTimeoutError
-        ):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
-
-
-def _network_error(exc: BaseException | None) -> bool:
-    return isinstance(exc, urllib3.exceptions.HTTPError | OSError)
+    return not exc.reached

@@ -4,17 +4,18 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 
-from common.errors import error_body
+from common.errors import close_connection, error_body
 
 
 def _too_large(limit: int) -> JsonResponse:
-    return JsonResponse(
+    response = JsonResponse(
         error_body(
             "Request body too large",
             [{"field": None, "message": f"The body may be at most {limit} bytes"}],
         ),
         status=413,
     )
+    return close_connection(response)  # the body is never read
 
 
 def streams_request_body(view):

@@ -22,7 +22,8 @@ USER_TOKEN_ERRORS = {
 }
 SERVICE_TOKEN_ERRORS = {
     401: "No service credential",
-    403: "The service token is invalid, or lacks the route's scope",
+    403: "The service token is invalid, lacks the route's scope, or comes from a service the "
+    "route does not accept",
 }
 BODY_TOO_LARGE = {413: "The body is larger than the service accepts"}
 
@@ -68,7 +69,8 @@ class ServiceTokenScheme(OpenApiAuthenticationExtension):
             "in": "header",
             "name": "Authorization",
             "description": "Internal routes only: `Service <token>`, a service credential "
-            "minted for this service with the route's scope.",
+            "minted for this service with the route's scope and signed with the calling "
+            "service's own key (EdDSA); each route accepts only the services it names.",
         }
 
 

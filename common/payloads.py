@@ -3,17 +3,25 @@
 A request body is accepted only as strict UTF-8 JSON nested at most `MAX_DEPTH` levels, with no
 NUL character in any string (no database column can store one), so a hostile body becomes a 400
 at the parser instead of a RecursionError or a database error deep inside a view.
+
+Its values then go through serializers built on `StrictSerializer` and the strict fields below:
+a field takes only its own JSON type (DRF would turn 12 into "12", or 2**64, parsed as a float,
+into "1.8446744073709552e+19"), and a key the serializer does not declare is refused, not
+ignored, so a misspelt field never falls back to its default in silence.
 """
 
 import json
+from collections.abc import Mapping
 
 import orjson
-from rest_framework import parsers, renderers
+from rest_framework import parsers, renderers, serializers
 from rest_framework.exceptions import ParseError
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.utils.encoders import JSONEncoder
 
 MAX_DEPTH = 32
+# Ids and amounts are stored as PostgreSQL bigint.
+MAX_BIGINT = 2**63 - 1
 
 
 class MalformedBody(ValueError):
@@ -71,6 +79,49 @@ class JSONParser(parsers.JSONParser):
             return loads(stream.read())
         except MalformedBody as exc:
             raise ParseError(str(exc)) from exc
+
+
+class StrictSerializer(serializers.Serializer):
+    """Refuse keys the serializer does not declare, each named, beside any other field error."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, Mapping):
+            return super().to_internal_value(data)  # DRF's "Expected a dictionary" error
+        unknown = {name: ["Unknown field."] for name in sorted(set(data) - set(self.fields))[:20]}
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            raise serializers.ValidationError({**exc.detail, **unknown}) from exc
+        if unknown:
+            raise serializers.ValidationError(unknown)
+        return value
+
+
+class StrictCharField(serializers.CharField):
+    """A string, and only a string: no number or boolean turned into its text."""
+
+    default_error_messages = {"not_a_string": "Must be a string."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("not_a_string")
+        return super().to_internal_value(data)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer and nothing else (no "10", no 10.0, no true), within bigint."""
+
+    default_error_messages = {"not_an_integer": "Must be an integer."}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_value", MAX_BIGINT)
+        kwargs.setdefault("min_value", -MAX_BIGINT - 1)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, int) or isinstance(data, bool):
+            self.fail("not_an_integer")
+        return super().to_internal_value(data)
 
 
 class JSONRenderer(renderers.JSONRenderer):

@@ -33,6 +33,8 @@ def service_settings(
     `signs_tokens` is true only for auth, the one service that holds the JWT private key.
     """
     debug = env.flag("DJANGO_DEBUG")
+    # Parsed now, once per process: a service without its own service-token key does not start.
+    keys.service_private_key(service)
     return {
         "SERVICE_NAME": service,
         "BASE_DIR": project_dir,
@@ -45,6 +47,8 @@ def service_settings(
             "common.limits.RequestSizeLimitMiddleware",
             "whitenoise.middleware.WhiteNoiseMiddleware",
             "common.middleware.AdminMiddleware",
+            # No page of ours may be framed by another site (the web UI spends money on a click).
+            "django.middleware.clickjacking.XFrameOptionsMiddleware",
         ],
         # The admin's own middleware runs, for the admin only, inside common.middleware.
         "SILENCED_SYSTEM_CHECKS": ["admin.E408", "admin.E409", "admin.E410"],
@@ -96,7 +100,6 @@ def service_settings(
             "SERVE_INCLUDE_SCHEMA": False,
         },
         "SIMPLE_JWT": jwt_settings(signs_tokens),
-        "SERVICE_TOKEN_SECRET": env.secret("STREAMIFY_SERVICE_SECRET"),
         "LOGGING": logging_config(),
         **celery_settings(service),
         **event_settings(service),
@@ -132,10 +135,11 @@ def database(service: str) -> dict:
     """PostgreSQL `streamify_<service>` when its URL is set, else a WAL-mode SQLite file."""
     url = env.database_url(service)
     if url:
-        # No health check ("SELECT 1") before each request's first query: it doubled the round
-        # trips of a typical read. A connection the server dropped fails one request, is closed
-        # by Django at the end of it, and the next request reconnects.
-        config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=False)
+        # Health-checked only after sitting idle (common.pgbackend): a ping per request doubled
+        # the round trips of a cheap read.
+        config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+        if config["ENGINE"] == "django.db.backends.postgresql":
+            config["ENGINE"] = "common.pgbackend"
         # A suffix lets two runs of one project's suite share a server without clashing.
         suffix = os.environ.get("STREAMIFY_TEST_DB_SUFFIX", "")
         config["TEST"] = {"NAME": f"test_streamify_{service}{suffix}"}

@@ -42,7 +42,9 @@ from deploy.booted import (
 DEMO_EMAIL, DEMO_PASSWORD = "demo@streamify.local", "streamify-demo"
 # Rate limits stay on (their cost is part of every request) but far above any bench's rate.
 UNLIMITED = {"GATEWAY_RATE_AUTH": "1000000000/m", "GATEWAY_RATE_GENERAL": "1000000000/m"}
-REAL_ENV = {"REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")}
+# `real` is PostgreSQL + RabbitMQ, as the original system was measured; `--redis` adds Redis
+# (shared rate-limit counters and cache), as a deployment with several gateways needs.
+REDIS_ENV = {"REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")}
 
 
 @dataclass
@@ -325,7 +327,7 @@ def prepare_data(gateway: str, videos: int) -> tuple[str, int]:
 
 def measure_mode(mode: str, label: str, tree: Path, args, loader) -> ModeRun:
     run = ModeRun(mode, label)
-    env = dict(UNLIMITED, **(REAL_ENV if mode == "real" else {}))
+    env = dict(UNLIMITED, **(REDIS_ENV if args.redis else {}))
     print(f"== {label}: booting `make run` ({mode})", flush=True)
     with booted_platform(real=mode == "real", tree=tree, env=env) as platform:
         run.healthy_after = platform.wait_healthy()
@@ -399,6 +401,7 @@ def report(runs: list[ModeRun], args) -> str:
         ["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True
     ).stdout.strip()
     wrk = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split("\n")[0]
+    redis = " (and, in every mode, Redis for shared counters and cache)" if args.redis else ""
     lines = [
         "# HTTP benchmarks",
         "",
@@ -407,8 +410,8 @@ def report(runs: list[ModeRun], args) -> str:
         f"{os.cpu_count()} cores, load generator `{wrk or 'python client'}`: "
         f"`-t2 -c32 -d{args.seconds:g}s` (login `-c4`), {args.videos} videos in the catalog.",
         "",
-        "Each mode boots `make run` in a scratch folder. `real` is PostgreSQL + RabbitMQ + Redis "
-        "on this machine. The ceiling is the same server stack answering `/health/live` (no I/O) "
+        "Each mode boots `make run` in a scratch folder. `real` is PostgreSQL + RabbitMQ on this "
+        f"machine{redis}. The ceiling is the same server stack answering `/health/live` (no I/O) "
         "in the same run: **ratio** = the path's req/s over its ceiling's, which holds on a "
         "noisy or different machine where absolute figures drift. *loader CPU* is wrk's own "
         "share of one core (it is not the bottleneck while well under 100%); *platform CPU* is "
@@ -486,6 +489,7 @@ def main() -> int:
     parser.add_argument("--idle-seconds", type=float, default=20)
     parser.add_argument("--paths", nargs="*", help="only paths whose name contains one of these")
     parser.add_argument("--compare", metavar="GIT_REF", help="also measure this ref, first")
+    parser.add_argument("--redis", action="store_true", help="with REDIS_URL (every mode)")
     parser.add_argument("--output", type=Path, default=REPO_ROOT / "docs" / "benchmarks.md")
     parser.add_argument("--smoke", action="store_true", help="2 s per path, embedded, no file")
     args = parser.parse_args()

@@ -40,7 +40,8 @@ class BootedPlatform:
 
     def health_urls(self) -> dict[str, str]:
         found = {s: self.url(s, "/health") for s in SERVICES}
-        found["flower"] = f"http://127.0.0.1:{FLOWER_PORT}/healthcheck"
+        flower = self.env.get("FLOWER_PORT", FLOWER_PORT)
+        found["flower"] = f"http://127.0.0.1:{flower}/healthcheck"
         return found
 
     def wait_healthy(self, timeout: float = 240, report=None) -> float:
@@ -107,7 +108,7 @@ def booted_platform(*, real: bool = False, tree: Path = REPO_ROOT, env: dict | N
     inherited = {
         k: v for k, v in os.environ.items() if k not in backend and not k.endswith("_DATABASE_URL")
     }
-    run_env = dict(inherited, STREAMIFY_ACCESS_LOG="0", **(env or {}))
+    run_env = dict(inherited, STREAMIFY_ACCESS_LOG="0", **_free_ports(), **(env or {}))
     with ExitStack() as stack:
         scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="streamify-boot-"))
         run_env["STREAMIFY_VAR_DIR"] = scratch
@@ -131,6 +132,15 @@ def booted_platform(*, real: bool = False, tree: Path = REPO_ROOT, env: dict | N
             yield platform
         finally:
             platform.stop()
+
+
+def _free_ports() -> dict[str, str]:
+    """Every port of the platform on a free one, so a boot never meets another platform."""
+    from common.testing.processes import free_port
+
+    names = [f"{s.upper()}_PORT" for s in SERVICES]
+    names += ["AUTH_GRPC_PORT", "VIDEO_GRPC_PORT", "FLOWER_PORT"]
+    return {name: str(free_port()) for name in names}
 
 
 def descendants(pid: int) -> list[int]:

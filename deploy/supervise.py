@@ -84,8 +84,12 @@ def config() -> str:
 
 
 def write_config() -> Path:
+    """The configuration, readable by its owner only: it holds Flower's password."""
     path = folder() / "supervisord.conf"
-    path.write_text(config())
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(config())
+    os.chmod(path, 0o600)
     return path
 
 

@@ -18,11 +18,11 @@ from common.testing.processes import (
     wait_http_ok,
     web_process,
 )
+from common.testing.tokens import service_key_env
 
 HERE = Path(__file__).resolve().parent
 UPSTREAMS = ("auth", "video", "streaming", "billing", "analytics")
 CLOSED = "http://127.0.0.1:9"
-SERVICE_SECRET = "gateway-tests-service-secret-0123456789abcdef"
 
 
 class Platform:
@@ -43,11 +43,11 @@ class Platform:
             "STREAMIFY_LOG_LEVEL": "WARNING",
             "STREAMIFY_ACCESS_LOG": "0",
             "PYTHONPATH": str(HERE.parent),
-            # One key pair and service secret for the platform and this test process, so tests
-            # can mint tokens the booted services accept.
+            # The platform and this test process share their keys, so tests can mint user and
+            # service tokens the booted services accept.
             "JWT_PRIVATE_KEY": keys.private_key(),
             "JWT_PUBLIC_KEY": keys.public_key(),
-            "STREAMIFY_SERVICE_SECRET": SERVICE_SECRET,
+            **service_key_env(),
         }
         for service, url in self.databases.items():
             env[f"{service.upper()}_DATABASE_URL"] = url

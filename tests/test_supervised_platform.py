@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import requests
 
@@ -80,3 +81,18 @@ def test_a_killed_service_comes_back_and_its_breaker_opens_then_closes():
         assert {n: p for n, p in after.items() if n != "billing"} == {
             n: p for n, p in before.items() if n != "billing"
         }
+
+        # When only analytics' server process is killed, its orphaned worker exits by itself
+        # (it would otherwise keep the port) and the supervisor starts analytics again.
+        main = after["analytics"]
+        worker = int(Path(f"/proc/{main}/task/{main}/children").read_text().split()[0])
+        os.kill(main, signal.SIGKILL)
+        wait_for(lambda: not Path(f"/proc/{worker}").exists(), timeout=10, what="worker gone")
+        wait_for(
+            lambda: (
+                _pids(platform).get("analytics", main) != main
+                and requests.get(platform.url("analytics", "/health/live"), timeout=2).ok
+            ),
+            timeout=60,
+            what="analytics serving again",
+        )

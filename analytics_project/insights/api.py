@@ -512,6 +512,7 @@ class InternalProfilesView(APIView):
     authentication_classes = [ServiceTokenAuthentication]
     permission_classes = [IsInternalService]
     service_scope = "analytics.profiles"
+    service_callers = {"gateway"}
 
     @extend_schema(
         summary="Create a viewer profile (saga step; the same saga creates it once)",
@@ -536,6 +537,7 @@ class InternalProfileView(APIView):
     authentication_classes = [ServiceTokenAuthentication]
     permission_classes = [IsInternalService]
     service_scope = "analytics.profiles"
+    service_callers = {"gateway"}
 
     @extend_schema(
         summary="Delete a viewer profile (saga compensation)",

@@ -2,7 +2,7 @@
 
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, NotFound
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -26,6 +26,7 @@ from common.openapi import (
     error_responses,
     message_serializer,
 )
+from common.payloads import MAX_BIGINT
 
 DELETE_USERS_SCOPE = "users:delete"
 CREATE_USERS_SCOPE = "users:create"
@@ -236,11 +237,13 @@ class ProfileView(UserView):
 
 
 class InternalUserView(APIView):
-    """Saga compensation: only another service holding `users:delete` may delete an account."""
+    """Saga compensation: only the gateway (the saga's orchestrator) holding `users:delete` may
+    delete an account."""
 
     authentication_classes = [ServiceTokenAuthentication]
     permission_classes = [IsInternalService]
     service_scope = DELETE_USERS_SCOPE
+    service_callers = {"gateway"}
 
     @extend_schema(
         summary="Delete an account (saga compensation)",
@@ -253,10 +256,12 @@ class InternalUserView(APIView):
                     "deleted": serializers.BooleanField(help_text="False: there was no such user"),
                 },
             ),
-            **error_responses(SERVICE_TOKEN_ERRORS),
+            **error_responses({**SERVICE_TOKEN_ERRORS, 404: "The id is out of range"}),
         },
     )
     def delete(self, request, user_id: int):
+        if user_id > MAX_BIGINT:
+            raise NotFound("No such user")
         deleted = services.user_delete(user_id=user_id)
         return Response({"userId": user_id, "deleted": deleted})
 
@@ -267,6 +272,7 @@ class PendingCredentialView(APIView):
     authentication_classes = [ServiceTokenAuthentication]
     permission_classes = [IsInternalService]
     service_scope = CREATE_USERS_SCOPE
+    service_callers = {"gateway"}
 
     @extend_schema(
         summary="Hold a registration saga's password for its create_user step",

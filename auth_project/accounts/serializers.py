@@ -2,42 +2,16 @@
 
 from rest_framework import serializers
 
+from common.payloads import StrictCharField, StrictSerializer
+
 PASSWORD_MIN, PASSWORD_MAX = 8, 64
 NAME_MIN, NAME_MAX = 2, 50
 EMAIL_MAX = 254
 TOKEN_MAX = 4096
 
 
-class StrictSerializer(serializers.Serializer):
-    """Reject keys the serializer does not declare: a typo must not be silently ignored."""
-
+class StrictEmailField(StrictCharField, serializers.EmailField):
     def to_internal_value(self, data):
-        if isinstance(data, dict):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError(
-                    {name: ["Unknown field."] for name in unknown[:20]}
-                )
-        return super().to_internal_value(data)
-
-
-class StrictCharField(serializers.CharField):
-    """A string, and only a string: DRF would otherwise turn 12 or true into "12" / "True"."""
-
-    default_error_messages = {"not_a_string": "Must be a string."}
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("not_a_string")
-        return super().to_internal_value(data)
-
-
-class StrictEmailField(serializers.EmailField):
-    default_error_messages = {"not_a_string": "Must be a string."}
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("not_a_string")
         return super().to_internal_value(data).strip().lower()
 
 

@@ -21,25 +21,11 @@ from common.openapi import (
     error_responses,
     message_serializer,
 )
+from common.payloads import MAX_BIGINT, StrictCharField, StrictIntegerField, StrictSerializer
 from wallets import selectors, services
 from wallets.models import LedgerEntry
 
 MAX_KEY_LENGTH = 200
-# Ids and amounts are stored as PostgreSQL bigint.
-MAX_BIGINT = 2**63 - 1
-
-
-class StrictIntegerField(serializers.IntegerField):
-    """A JSON integer and nothing else (no "10", no 10.0, no true), within bigint."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("max_value", MAX_BIGINT)
-        super().__init__(**kwargs)
-
-    def to_internal_value(self, data):
-        if not isinstance(data, int) or isinstance(data, bool):
-            raise ValidationError("Must be an integer number of cents.")
-        return super().to_internal_value(data)
 
 
 class Conflict(APIException):
@@ -139,7 +125,7 @@ class BalanceView(APIView):
         )
 
 
-class DepositSerializer(serializers.Serializer):
+class DepositSerializer(StrictSerializer):
     amount = StrictIntegerField(min_value=1)
 
     def validate_amount(self, value):
@@ -261,12 +247,13 @@ class InternalView(APIView):
     permission_classes = [IsInternalService]
 
 
-class AccountSerializer(serializers.Serializer):
+class AccountSerializer(StrictSerializer):
     userId = StrictIntegerField(min_value=1)
 
 
 class AccountCreateView(InternalView):
     service_scope = "billing.accounts"
+    service_callers = {"gateway"}
 
     @extend_schema(
         summary="Ensure a user has a wallet (saga step)",
@@ -290,6 +277,7 @@ class AccountCreateView(InternalView):
 
 class AccountDeleteView(InternalView):
     service_scope = "billing.accounts"
+    service_callers = {"gateway"}
 
     @extend_schema(
         summary="Delete an empty wallet (saga compensation)",
@@ -321,19 +309,20 @@ class AccountDeleteView(InternalView):
         return Response({"userId": user_id, "deleted": deleted})
 
 
-class ChargeSerializer(serializers.Serializer):
+class ChargeSerializer(StrictSerializer):
     userId = StrictIntegerField(min_value=1)
     amount = StrictIntegerField(min_value=1)
-    idempotencyKey = serializers.CharField(max_length=MAX_KEY_LENGTH)
+    idempotencyKey = StrictCharField(max_length=MAX_KEY_LENGTH)
     videoId = StrictIntegerField(min_value=1, required=False, allow_null=True, default=None)
-    sessionId = serializers.CharField(max_length=64, required=False, default="")
-    description = serializers.CharField(max_length=200, required=False, default="")
+    sessionId = StrictCharField(max_length=64, required=False, default="")
+    description = StrictCharField(max_length=200, required=False, default="")
 
 
 class ChargeView(InternalView):
     """Debit a wallet once per idempotency key: 201 charged, 200 replayed, 402 short of funds."""
 
     service_scope = "billing.charge"
+    service_callers = {"streaming"}
 
     @extend_schema(
         summary="Charge a wallet once per idempotency key",
@@ -376,15 +365,16 @@ class ChargeView(InternalView):
         )
 
 
-class RefundSerializer(serializers.Serializer):
-    idempotencyKey = serializers.CharField(max_length=MAX_KEY_LENGTH)
-    reason = serializers.CharField(max_length=200, required=False, default="")
+class RefundSerializer(StrictSerializer):
+    idempotencyKey = StrictCharField(max_length=MAX_KEY_LENGTH)
+    reason = StrictCharField(max_length=200, required=False, default="")
 
 
 class RefundView(InternalView):
     """Give back the charge made with a key, once; `refunded: false` when there is none."""
 
     service_scope = "billing.charge"
+    service_callers = {"streaming"}
 
     @extend_schema(
         summary="Refund the charge made with an idempotency key, once",

@@ -1,5 +1,9 @@
 """DRF authentication classes shared by every service. No network call: all checks are local."""
 
+import threading
+import time
+from collections import OrderedDict
+
 from rest_framework import status
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.exceptions import APIException, AuthenticationFailed
@@ -21,13 +25,54 @@ class UserTokenAuthentication(JWTStatelessUserAuthentication):
     """`Authorization: Bearer <access token>` signed by auth (RS256, issuer and audience checked).
 
     No token: anonymous (401 where a view requires a user). A bad token: 403 with the reason.
+    A token this process has already verified is not verified again until it expires: the
+    RSA signature check was a fifth of a cheap read's CPU, and its answer cannot change.
     """
 
     def authenticate(self, request):
+        header = self.get_header(request)
+        raw = self.get_raw_token(header) if header is not None else None
+        if raw is None:
+            return None
+        known = _verified.get(raw)
+        if known is not None:
+            return known
         try:
-            return super().authenticate(request)
+            found = super().authenticate(request)
         except InvalidToken as exc:
             raise TokenRejected(_reason(exc)) from exc
+        _verified.put(raw, found, expires_at=found[1]["exp"])
+        return found
+
+
+class VerifiedTokens:
+    """The last `size` verified tokens of this process and whom they name, until they expire."""
+
+    def __init__(self, size: int = 4096):
+        self._entries: OrderedDict[bytes, tuple[tuple, float]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._size = size
+
+    def get(self, raw: bytes):
+        with self._lock:
+            entry = self._entries.get(raw)
+            if entry is None:
+                return None
+            if entry[1] <= time.time():
+                del self._entries[raw]
+                return None
+            self._entries.move_to_end(raw)
+            return entry[0]
+
+    def put(self, raw: bytes, found: tuple, *, expires_at: float) -> None:
+        with self._lock:
+            self._entries[raw] = (found, expires_at)
+            self._entries.move_to_end(raw)
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+
+
+_verified = VerifiedTokens()
 
 
 def _reason(exc: InvalidToken) -> str:
@@ -39,7 +84,9 @@ def _reason(exc: InvalidToken) -> str:
 
 
 class ServiceTokenAuthentication(BaseAuthentication):
-    """`Authorization: Service <token>`: another Streamify service calling an internal endpoint."""
+    """`Authorization: Service <token>`: another Streamify service calling an internal endpoint,
+    verified with that service's own public key (`IsInternalService` then checks the route
+    accepts it)."""
 
     keyword = b"service"
 

@@ -11,8 +11,11 @@ not a failure. While a breaker is open, `guarded` raises `UpstreamUnavailable` w
 
 State lives on the service's board (`board.py`, shared memory): a call through a closed breaker
 reads memory and writes nothing. Limits: pybreaker reads the counter and then decides to trip,
-so two processes failing at once may both trip (harmless, both write OPEN), and when the reset
-timeout elapses every process may send one half-open probe, not exactly one.
+so two processes failing at once may both trip (harmless, both write OPEN); once the reset
+timeout elapses, pybreaker's half-open state lets calls through (in every thread of every
+process) until the first of them succeeds or fails, rather than exactly one probe; and a
+process that notices another's state change resets the shared failure count, which can delay
+(never prevent) the next trip.
 
 Configuration (environment): `STREAMIFY_BREAKER_FAIL_MAX` (consecutive failures that open a
 breaker, default 5), `STREAMIFY_BREAKER_RESET_SECONDS` (how long it stays open before a probe,
@@ -36,6 +39,7 @@ from common.breakers.failures import (
     UpstreamUnavailable,
     describe,
     is_upstream_failure,
+    never_connected,
 )
 from common.paths import var_dir
 
@@ -141,12 +145,16 @@ def guarded(name: str):
             retry_after(name),
             reason=f"circuit open after: {describe(cause)}" if cause else "circuit open",
             response=getattr(cause, "response", None),
+            # Refused before calling, or this very call tripped the breaker: then it went out.
+            reached=entered and not never_connected(cause),
         ) from exc
     except UpstreamServerError:
         raise
     except Exception as exc:
         if is_upstream_failure(exc):
-            raise UpstreamUnavailable(name, retry_after(name), reason=describe(exc)) from exc
+            raise UpstreamUnavailable(
+                name, retry_after(name), reason=describe(exc), reached=not never_connected(exc)
+            ) from exc
         raise
 
 

@@ -1,7 +1,7 @@
 """Breaker state shared by every process of one service on one host, in shared memory.
 
 The board is a small file (`var/breakers/<service>.board`) mapped into each process with mmap:
-gunicorn workers, the Celery worker and any command of one service see the same record per
+web server workers, the Celery worker and any command of one service see the same record per
 breaker, so an upstream that one worker found dead is refused by all of them at once.
 
 Reading the state is a memory read, so a call through a closed breaker costs no system call,

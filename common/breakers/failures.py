@@ -11,14 +11,19 @@ class UpstreamUnavailable(Exception):
     """`service` cannot answer now: its breaker is open or the call failed.
 
     Callers answer 503 `{"error", "service", "retryAfter"}` (see `error_body`). `response` holds
-    the upstream's own 5xx response when there was one.
+    the upstream's own 5xx response when there was one. `reached` is False only when the
+    request surely never got to the upstream (the breaker refused it, or no connection was
+    made); otherwise the upstream may have acted on it (a timeout, a 5xx, a dropped answer).
     """
 
-    def __init__(self, service: str, retry_after: int, reason: str = "", response=None):
+    def __init__(
+        self, service: str, retry_after: int, reason: str = "", response=None, *, reached=True
+    ):
         self.service = service
         self.retry_after = retry_after
         self.reason = reason
         self.response = response
+        self.reached = reached
         super().__init__(f"{service} unavailable: {reason}" if reason else f"{service} unavailable")
 
     def error_body(self) -> dict:
@@ -58,6 +63,18 @@ def is_upstream_failure(exc: BaseException) -> bool:
     if getattr(exc, "transient", False):  # common.grpc.GrpcUnavailable and its kind
         return True
     return _grpc_code_name(exc) in TRANSIENT_GRPC_CODES
+
+
+def never_connected(exc: BaseException | None) -> bool:
+    """True when `exc` (or what caused it) is a connection that could not be made at all."""
+    import urllib3.exceptions
+
+    unconnected = (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError)
+    while exc is not None:
+        if isinstance(exc, unconnected) or isinstance(getattr(exc, "reason", None), unconnected):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def describe(exc: BaseException) -> str:

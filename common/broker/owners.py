@@ -33,7 +33,7 @@ def _owner_for(pid: int) -> str:
 
 
 def current_owner() -> str:
-    # Looked up per call: a forked child (a gunicorn worker) is an owner of its own.
+    # Looked up per call: a forked child (a web server worker) is an owner of its own.
     return _owner_for(os.getpid())
 
 

@@ -3,7 +3,7 @@
 A request that is not a GraphQL request (body not a JSON object, `query` not a string,
 `variables` not an object, ...) is a 400 `{"error", "details", "errors"}`: the platform's error
 shape, plus `errors` for GraphQL clients. A document is checked whole by `graph.validation`
-before execution; a refused one is a 400 with GraphQL errors and makes no upstream call.
+before execution; a refused one is a 400 of the same shape and makes no upstream call.
 """
 
 from django.http import HttpResponseNotAllowed, JsonResponse
@@ -109,6 +109,17 @@ class StreamifyGraphQLView(GraphQLView):
             operation_name=operation_name,
             middleware=self.get_middleware(request),
         )
+
+    def json_encode(self, request, d, pretty=False):
+        if "errors" in d and "data" not in d:
+            # Refused before execution: the platform's error shape beside GraphQL's own.
+            messages = [error.get("message", "") for error in d["errors"]]
+            d = {
+                "error": messages[0] if messages else "Bad request",
+                "details": [{"field": None, "message": m} for m in messages],
+                **d,
+            }
+        return super().json_encode(request, d, pretty)
 
     def get_context(self, request, *, budget: int = 0):
         authorization = request.headers.get("Authorization")

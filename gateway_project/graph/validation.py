@@ -235,7 +235,9 @@ class _Walk:
     def _arguments_valid(self, type_name: str, name: str, arguments: dict, node) -> bool:
         valid = True
         for argument, rule in ARGUMENT_RULES.get((type_name, name), {}).items():
-            problem = rule(arguments[argument])
+            value = arguments.get(argument)
+            # An explicit null reaches here for a nullable argument with a default.
+            problem = "must not be null" if value is None else rule(value)
             if problem:
                 valid = False
                 self.errors.append(

@@ -31,7 +31,9 @@ logger = logging.getLogger(__name__)
 
 MAX_ENTRIES = 1024
 MAX_BODY_BYTES = 1024 * 1024
+MAX_TOTAL_BYTES = 32 * 1024 * 1024
 RECONNECT_SECONDS = 2.0
+HEARTBEAT_SECONDS = 10
 TAG_HEADER = "Surrogate-Key"
 SURROGATE_HEADERS = frozenset({"surrogate-key", "surrogate-control"})
 
@@ -49,10 +51,10 @@ class Entry:
 
 
 class EdgeCache:
-    def __init__(self, max_entries: int = MAX_ENTRIES):
+    def __init__(self, max_entries: int = MAX_ENTRIES, max_bytes: int = MAX_TOTAL_BYTES):
         self._entries: OrderedDict[str, Entry] = OrderedDict()
         self._lock = threading.Lock()
-        self._max = max_entries
+        self._max, self._max_bytes, self._bytes = max_entries, max_bytes, 0
         self.generation = 0
         self.live = threading.Event()
 
@@ -70,10 +72,12 @@ class EdgeCache:
         with self._lock:
             if generation != self.generation or not self.live.is_set():
                 return False
+            replaced = self._entries.pop(key, None)
+            self._bytes += len(entry.body) - (len(replaced.body) if replaced else 0)
             self._entries[key] = entry
-            self._entries.move_to_end(key)
-            while len(self._entries) > self._max:
-                self._entries.popitem(last=False)
+            # Bounded in entries and bytes: junk query strings cannot grow it past either.
+            while len(self._entries) > self._max or self._bytes > self._max_bytes:
+                self._bytes -= len(self._entries.popitem(last=False)[1].body)
             return True
 
     def purge(self, tags: set[str] | None = None) -> int:
@@ -82,7 +86,7 @@ class EdgeCache:
             self.generation += 1
             doomed = [k for k, e in self._entries.items() if tags is None or e.tags & tags]
             for key in doomed:
-                del self._entries[key]
+                self._bytes -= len(self._entries.pop(key).body)
             return len(doomed)
 
 
@@ -99,10 +103,23 @@ def purged_tags(event_type: str) -> set[str]:
     """The tags an event of `event_type` makes stale (topic patterns as the broker matches)."""
     found = set()
     for pattern, tags in settings.GATEWAY_EDGE_PURGES.items():
-        prefix = pattern.removesuffix("#").removesuffix(".")
-        if pattern == "#" or event_type == prefix or event_type.startswith(f"{prefix}."):
+        if topic_matches(pattern, event_type):
             found.update(tags)
     return found
+
+
+def topic_matches(pattern: str, routing_key: str) -> bool:
+    """AMQP topic matching: `*` is exactly one dot-separated word, `#` zero or more."""
+    want, have = pattern.split("."), routing_key.split(".")
+
+    def match(i: int, j: int) -> bool:
+        if i == len(want):
+            return j == len(have)
+        if want[i] == "#":
+            return any(match(i + 1, k) for k in range(j, len(have) + 1))
+        return j < len(have) and want[i] in ("*", have[j]) and match(i + 1, j + 1)
+
+    return match(0, 0)
 
 
 def ensure_listening() -> None:
@@ -129,7 +146,8 @@ def _listen() -> None:
     )
     while True:
         try:
-            with service_app().connection_for_read() as connection:
+            # Heartbeats, so a connection that died without a word is noticed and caching stops.
+            with service_app().connection_for_read(heartbeat=HEARTBEAT_SECONDS) as connection:
                 _consume(connection, queue)
         except Exception as exc:  # noqa: BLE001 - any failure: stop caching, reconnect later
             logger.warning("edge cache not listening (%r); proxying without it", exc)

@@ -2,6 +2,7 @@
 
 from collections.abc import Iterator
 
+import urllib3
 from django.conf import settings
 from django.http import (
     HttpRequest,
@@ -14,6 +15,7 @@ from django.http.response import HttpResponseBase
 from resilience.selectors import client_ip
 
 from common import http, payloads
+from common.conditional import client_holds
 from common.errors import error_body
 from common.payloads import MalformedBody
 from proxy import edge_cache
@@ -41,6 +43,15 @@ NOT_COPIED = HOP_BY_HOP | {"host", "content-length", "x-request-id", "x-forwarde
 
 class BodyTooLarge(Exception):
     pass
+
+
+class BodyIncomplete(Exception):
+    """The client stopped sending before the length it announced: its request is void.
+
+    Raised from inside the upstream call, so the gateway gives up on the upstream at once
+    instead of leaving it waiting for bytes that will never come (until a read timeout that
+    would count against its breaker).
+    """
 
 
 def route_for(path: str) -> str | None:
@@ -74,13 +85,19 @@ class _SizedBody:
     """The client's body as a file of known length, read in chunks as the upstream takes it."""
 
     def __init__(self, request: HttpRequest, length: int):
-        self._request, self._length = request, length
+        self._request, self._length, self._left = request, length, length
 
     def __len__(self) -> int:
         return self._length
 
     def read(self, size: int = -1) -> bytes:
-        return self._request.read(size if size and size > 0 else CHUNK_BYTES)
+        if not self._left:
+            return b""
+        chunk = self._request.read(min(size if size and size > 0 else CHUNK_BYTES, self._left))
+        if not chunk:
+            raise BodyIncomplete
+        self._left -= len(chunk)
+        return chunk
 
 
 def _chunked_body(request: HttpRequest, limit: int) -> Iterator[bytes]:
@@ -118,13 +135,20 @@ def _is_json(request: HttpRequest) -> bool:
     return content_type == "application/json" or content_type.endswith("+json")
 
 
-def _relay(upstream) -> Iterator[bytes]:
-    # Bytes exactly as sent (no gzip decoding); the upstream connection returns to the pool
-    # (or is dropped) when the client has read everything or gone away.
-    try:
-        yield from upstream.stream(CHUNK_BYTES)
-    finally:
-        upstream.close()
+class _Relay:
+    """The upstream's body as it arrives, exactly as sent (no gzip decoding). Django closes it
+    when the response ends, sent whole or not, so the upstream connection goes back to the
+    pool or, if the client went away before the end, is dropped; a relay never started (a
+    HEAD, a client gone at once) is closed all the same."""
+
+    def __init__(self, upstream):
+        self._upstream = upstream
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self._upstream.stream(CHUNK_BYTES))
+
+    def close(self) -> None:
+        self._upstream.close()
 
 
 def proxy_forward(*, request: HttpRequest, service: str) -> HttpResponseBase:
@@ -139,10 +163,7 @@ def proxy_forward(*, request: HttpRequest, service: str) -> HttpResponseBase:
     try:
         body = _request_body(request)
     except BodyTooLarge:
-        limit = settings.GATEWAY_MAX_BODY_BYTES
-        return JsonResponse(
-            error_body("Request body too large", [{"limitBytes": limit}]), status=413
-        )
+        return _too_large()
     except MalformedBody as exc:
         return JsonResponse(error_body(str(exc)), status=400)
     key = _edge_key(request)
@@ -167,22 +188,31 @@ def proxy_forward(*, request: HttpRequest, service: str) -> HttpResponseBase:
         response["Retry-After"] = str(exc.retry_after)
         return response
     except BodyTooLarge:
-        limit = settings.GATEWAY_MAX_BODY_BYTES
-        return JsonResponse(
-            error_body("Request body too large", [{"limitBytes": limit}]), status=413
-        )
+        return _too_large()
+    except BodyIncomplete:
+        return JsonResponse(error_body("Request body shorter than its Content-Length"), status=400)
     headers = _relayed_headers(upstream)
     if key is not None and _keepable(upstream):
+        try:
+            body = upstream.content
+        except urllib3.exceptions.HTTPError:
+            upstream.close()
+            return JsonResponse(error_body(f"{service} broke off its answer"), status=502)
         entry = edge_cache.Entry(
-            upstream.status_code, headers, upstream.content, edge_cache.tags_of(upstream.headers)
+            upstream.status_code, headers, body, edge_cache.tags_of(upstream.headers)
         )
         edge_cache.cache.put(key, entry, generation=generation)
         return _from_entry(request, entry)
-    response = StreamingHttpResponse(_relay(upstream), status=upstream.status_code)
+    response = StreamingHttpResponse(_Relay(upstream), status=upstream.status_code)
     response.reason_phrase = upstream.reason or response.reason_phrase
     for name, value in headers:
         response[name] = value
     return response
+
+
+def _too_large() -> JsonResponse:
+    limit = settings.GATEWAY_MAX_BODY_BYTES
+    return JsonResponse(error_body("Request body too large", [{"limitBytes": limit}]), status=413)
 
 
 def _relayed_headers(upstream) -> tuple[tuple[str, str], ...]:
@@ -203,20 +233,18 @@ def _edge_key(request: HttpRequest) -> str | None:
 
 
 def _keepable(upstream) -> bool:
-    length = upstream.headers.get("Content-Length")
+    length = upstream.headers.get("Content-Length", "")
     return (
         upstream.status_code == 200
         and edge_cache.TAG_HEADER in upstream.headers
-        and (length is None or int(length) <= edge_cache.MAX_BODY_BYTES)
+        and length.isdigit()
+        and int(length) <= edge_cache.MAX_BODY_BYTES
     )
 
 
 def _from_entry(request: HttpRequest, entry: edge_cache.Entry) -> HttpResponse:
     """A kept answer, or 304 when the client already holds it (If-None-Match)."""
-    held = {
-        t.strip().removeprefix("W/") for t in request.headers.get("If-None-Match", "").split(",")
-    }
-    if entry.etag and entry.etag in held:
+    if client_holds(request, entry.etag):
         response = HttpResponseNotModified()
         kept = {"etag", "cache-control", "vary"}
         headers = [(k, v) for k, v in entry.headers if k.lower() in kept]

@@ -11,17 +11,18 @@ from rest_framework.views import APIView
 
 from common.errors import error_body
 from common.http import UpstreamUnavailable
+from common.payloads import StrictCharField, StrictSerializer
 from registration import clients, selectors, services
 from registration.models import Saga
 
 logger = logging.getLogger(__name__)
 
 
-class RegisterSerializer(serializers.Serializer):
+class RegisterSerializer(StrictSerializer):
     email = serializers.EmailField(max_length=254)
-    password = serializers.CharField(min_length=8, max_length=64, trim_whitespace=False)
-    firstName = serializers.CharField(min_length=2, max_length=50)  # noqa: N815 - seed field
-    lastName = serializers.CharField(min_length=2, max_length=50)  # noqa: N815 - seed field
+    password = StrictCharField(min_length=8, max_length=64, trim_whitespace=False)
+    firstName = StrictCharField(min_length=2, max_length=50)  # noqa: N815 - seed field
+    lastName = StrictCharField(min_length=2, max_length=50)  # noqa: N815 - seed field
 
     def validate_email(self, value: str) -> str:
         return value.strip().lower()

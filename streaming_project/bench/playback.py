@@ -2,7 +2,7 @@
 
     cd streaming_project && ../.venv/bin/python bench/playback.py [--size-mb 100]
 
-Boots billing (gunicorn), video's gRPC server and streaming (gunicorn) on free ports with
+Boots billing (granian), video's gRPC server and streaming (granian) on free ports with
 throw-away PostgreSQL databases, then measures, each for a few seconds:
 - Range throughput: one 100 MB file read from disk vs. fetched over HTTP (whole, and in 8 MB
   ranges) from streaming, in the same run, page cache warm for both;

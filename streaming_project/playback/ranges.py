@@ -66,9 +66,10 @@ def parse_range(header: str | None, size: int) -> ByteRange | None:
 class FileSlice:
     """A read-only view of `length` bytes of an open file from `start`.
 
-    It keeps `fileno()`, so gunicorn sends it with sendfile(2) (offset = the file position,
-    count = Content-Length): no byte passes through Python. Elsewhere `read` stops at the end
-    of the slice, so no server sends more than asked.
+    `read` stops at the end of the slice, so no server sends more than asked (granian, which
+    serves the platform, reads it in blocks). It keeps `fileno()` too, so a server whose
+    `wsgi.file_wrapper` uses sendfile(2) (gunicorn's) sends it from the file position for
+    Content-Length bytes without copying it through Python.
     """
 
     def __init__(self, file, start: int, length: int):

@@ -25,8 +25,9 @@ def file_response(
     """200 with the whole file, or 206 with the one range asked for, as `clamp` cuts it.
 
     `clamp` gets the range asked for (None: the whole file) and returns what may be sent, or
-    raises. Raise MalformedRange / UnsatisfiableRange (the caller answers 400 / 416). Under
-    gunicorn the bytes go out with sendfile(2); elsewhere in 512 KiB blocks.
+    raises. Raise MalformedRange / UnsatisfiableRange (the caller answers 400 / 416). granian
+    (which serves every service) reads the slice in 512 KiB blocks; a server whose
+    `wsgi.file_wrapper` uses sendfile(2) sends it without copying it through Python.
     """
     handle = open(path, "rb")  # noqa: SIM115 - closed by the response once sent
     try:

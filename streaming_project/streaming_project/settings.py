@@ -17,7 +17,7 @@ globals().update(
 STREAMING_IDLE_TIMEOUT_SECONDS = float(os.environ.get("STREAMING_IDLE_TIMEOUT_SECONDS", "120"))
 STREAMING_SWEEP_SECONDS = float(os.environ.get("STREAMING_SWEEP_SECONDS", "15"))
 # A start whose first charge was never confirmed is refunded by the sweep after this long:
-# longer than any charge request can stay in flight (gunicorn's timeout is 120 s).
+# longer than any charge request can stay in flight (its read timeout, STREAMING_BILLING_TIMEOUT).
 STREAMING_START_GRACE_SECONDS = float(os.environ.get("STREAMING_START_GRACE_SECONDS", "300"))
 # Deadlines of calls to billing (connect, read) and to video's gRPC GetVideo, in seconds.
 STREAMING_BILLING_TIMEOUT = (

@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 
 from catalog import services
 from catalog.models import Video
+from catalog.services import EDITABLE_FIELDS
 
 
 @admin.register(Video)
@@ -23,6 +24,20 @@ class VideoAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         # Videos arrive through the upload API, which probes and stores the file.
         return False
+
+    # Staff edits and deletions go through the services like the uploader's, so caches of the
+    # catalog and the gateway hear of them (catalog version, `video.updated`/`video.deleted`).
+    def save_model(self, request, obj, form, change):
+        edits = {f: form.cleaned_data[f] for f in form.changed_data if f in EDITABLE_FIELDS}
+        if edits:
+            services.video_update(video_id=obj.id, by_staff=True, **edits)
+
+    def delete_model(self, request, obj):
+        services.video_delete(video_id=obj.id, by_staff=True)
+
+    def delete_queryset(self, request, queryset):
+        for video_id in queryset.values_list("id", flat=True):
+            services.video_delete(video_id=video_id, by_staff=True)
 
     @admin.action(description="Re-run processing")
     def reprocess(self, request, queryset):

@@ -1,6 +1,5 @@
 """REST adapters for the catalog: parse, call one service or selector, serialise."""
 
-from collections.abc import Mapping
 from contextlib import contextmanager
 
 from django.conf import settings
@@ -20,11 +19,12 @@ from catalog.models import Video, VideoStatus
 from catalog.page_cache import Page, catalog_version, listings, viewer_scope
 from catalog.uploads import upload_data
 from common import payloads
+from common.conditional import client_holds
 from common.openapi import BODY_TOO_LARGE, USER_TOKEN_ERRORS, error_responses, message_serializer
-from common.payloads import JSONParser
+from common.payloads import JSONParser, StrictCharField, StrictSerializer
 
 
-class CategoryField(serializers.CharField):
+class CategoryField(StrictCharField):
     def __init__(self, **kwargs):
         super().__init__(min_length=1, max_length=50, **kwargs)
 
@@ -32,26 +32,19 @@ class CategoryField(serializers.CharField):
         return super().to_internal_value(data).lower()
 
 
-class VideoFieldsSerializer(serializers.Serializer):
-    title = serializers.CharField(min_length=1, max_length=200)
-    description = serializers.CharField(max_length=5000, allow_blank=True, required=False)
+class VideoFieldsSerializer(StrictSerializer):
+    title = StrictCharField(min_length=1, max_length=200)
+    description = StrictCharField(max_length=5000, allow_blank=True, required=False)
     category = CategoryField(required=False)
     pricePerMinute = serializers.IntegerField(
         min_value=0, max_value=100_000, source="price_per_minute", required=False
     )
 
-    def to_internal_value(self, data):
-        if not isinstance(data, Mapping):
-            return super().to_internal_value(data)  # DRF's "Expected a dictionary" error
-        # A misspelt field would otherwise be dropped silently and its default used instead.
-        unknown = {name: ["Unknown field."] for name in sorted(set(data) - set(self.fields))}
-        try:
-            value = super().to_internal_value(data)
-        except ValidationError as exc:
-            raise ValidationError({**exc.detail, **unknown}) from exc
-        if unknown:
-            raise ValidationError(unknown)
-        return value
+    def validate(self, attrs):
+        # An edit (partial) that names no field is a client mistake, not a change to announce.
+        if self.partial and not attrs:
+            raise ValidationError(f"Give at least one of {', '.join(self.fields)}.")
+        return attrs
 
 
 class VideoUploadSerializer(VideoFieldsSerializer):
@@ -198,7 +191,7 @@ class VideoDetailView(APIView):
             200: VideoSerializer,
             **error_responses(
                 {
-                    400: "Invalid or unknown fields",
+                    400: "Invalid or unknown fields, or none given",
                     **USER_TOKEN_ERRORS,
                     403: "Not the uploader, or the bearer token is invalid or expired",
                     404: "No such video",
@@ -264,14 +257,11 @@ class VideoThumbnailView(APIView):
 
 def _cached_answer(request, page: Page, *, personal: bool) -> HttpResponse:
     """The page, or 304 when the caller already holds this version (If-None-Match)."""
-    held = {
-        tag.strip().removeprefix("W/")
-        for tag in request.headers.get("If-None-Match", "").split(",")
-    }
-    if page.etag in held:
+    if client_holds(request, page.etag):
         response = HttpResponseNotModified()
     else:
         response = HttpResponse(page.body, content_type="application/json")
+        response["Content-Length"] = str(len(page.body))
     response["ETag"] = page.etag
     # Revalidate every time (the ETag makes that cheap); a signed-in caller's page is theirs.
     response["Cache-Control"] = "private, no-cache" if personal else "no-cache"

@@ -182,13 +182,16 @@ def video_reprocess(*, video_id: int) -> Video:
     return video
 
 
-def video_update(*, video_id: int, actor_id: int, **changes) -> Video:
-    """Apply the uploader's edits to the catalog fields; nobody else may edit."""
+def video_update(
+    *, video_id: int, actor_id: int | None = None, by_staff: bool = False, **changes
+) -> Video:
+    """Apply edits to the catalog fields: the uploader's, or staff's (`by_staff`, the admin).
+    Either way the catalog version moves and `video.updated` is published."""
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
     with transaction.atomic():
-        video = _owned_for_update(video_id=video_id, actor_id=actor_id)
+        video = _for_update(video_id=video_id, actor_id=actor_id, by_staff=by_staff)
         for field, value in changes.items():
             setattr(video, field, value)
         video.save()
@@ -197,10 +200,11 @@ def video_update(*, video_id: int, actor_id: int, **changes) -> Video:
     return video
 
 
-def video_delete(*, video_id: int, actor_id: int) -> None:
-    """Remove the uploader's video, announce `video.deleted`, then delete its files."""
+def video_delete(*, video_id: int, actor_id: int | None = None, by_staff: bool = False) -> None:
+    """Remove a video (by its uploader, or by staff), announce `video.deleted`, then delete
+    its files."""
     with transaction.atomic():
-        video = _owned_for_update(video_id=video_id, actor_id=actor_id)
+        video = _for_update(video_id=video_id, actor_id=actor_id, by_staff=by_staff)
         data = {"videoId": video.id, "uploadedBy": video.uploaded_by}
         video.delete()
         catalog_version_bump()
@@ -226,11 +230,12 @@ def video_payload(video: Video) -> dict:
     }
 
 
-def _owned_for_update(*, video_id: int, actor_id: int) -> Video:
+def _for_update(*, video_id: int, actor_id: int | None, by_staff: bool) -> Video:
+    """The video, locked; only its uploader may have it, unless staff ask."""
     video = Video.objects.select_for_update().filter(id=video_id).first()
     if video is None:
         raise VideoNotFound(video_id)
-    if video.uploaded_by != actor_id:
+    if not by_staff and (actor_id is None or video.uploaded_by != actor_id):
         raise NotVideoOwner(video_id)
     return video
 

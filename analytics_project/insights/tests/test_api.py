@@ -238,18 +238,18 @@ def test_replay_is_staff_only_and_reports_what_it_did(client_for):
 
 
 def test_internal_profile_endpoints_accept_only_service_credentials(client_for):
-    from common.auth.service_tokens import authorization_header
+    from common.testing.tokens import service_header
 
     url = f"{BASE}/internal/profiles"
     body = {"sagaId": "saga-9", "userId": 31, "email": "p@example.com"}
     assert APIClient().post(url, body, format="json").status_code == 401
     assert client_for(31, is_staff=True).post(url, body, format="json").status_code in (401, 403)
     wrong_scope = APIClient(
-        HTTP_AUTHORIZATION=authorization_header(audience="analytics", scopes=["other"])
+        headers=service_header("gateway", audience="analytics", scopes=["other"])
     )
     assert wrong_scope.post(url, body, format="json").status_code == 403
     service = APIClient(
-        HTTP_AUTHORIZATION=authorization_header(audience="analytics", scopes=["analytics.profiles"])
+        headers=service_header("gateway", audience="analytics", scopes=["analytics.profiles"])
     )
 
     created = service.post(url, body, format="json")

@@ -350,11 +350,13 @@ def test_profile_requires_a_token(api):
 # --- internal delete --------------------------------------------------------------------------
 
 
-def _service_header(audience="auth", scopes=("users:delete",)) -> dict:
-    from common.auth import service_tokens
+def _service_header(audience="auth", scopes=("users:delete",), issuer="gateway") -> dict:
+    from common.testing.tokens import service_header
 
     return {
-        "HTTP_AUTHORIZATION": service_tokens.authorization_header(audience=audience, scopes=scopes)
+        "HTTP_AUTHORIZATION": service_header(issuer, audience=audience, scopes=scopes)[
+            "Authorization"
+        ]
     }
 
 
@@ -380,15 +382,18 @@ def test_internal_delete_refuses_anonymous_and_user_tokens(api):
     assert events("user.deleted") == []
 
 
-def test_internal_delete_refuses_wrong_scope_or_audience(api):
+def test_internal_delete_refuses_wrong_scope_audience_or_caller(api):
     user = make_user()
     url = f"/api/auth/users/{user.id}"
 
     wrong_scope = api.delete(url, **_service_header(scopes=["wallets:delete"]))
     wrong_audience = api.delete(url, **_service_header(audience="billing"))
+    another_service = api.delete(url, **_service_header(issuer="video"))
 
     assert wrong_scope.status_code == 403
     assert wrong_audience.status_code == 403
+    assert another_service.status_code == 403
+    assert another_service.json()["error"] == "This endpoint does not accept calls from video"
     assert User.objects.filter(id=user.id).exists()
 
 
@@ -408,8 +413,8 @@ def test_internal_delete_with_service_credentials_deletes_once(api):
 def test_internal_delete_out_of_range_id_is_not_a_500(api):
     response = api.delete("/api/auth/users/99999999999999999999999", **_service_header())
 
-    assert response.status_code == 200
-    assert response.json()["deleted"] is False
+    assert response.status_code == 404
+    assert response.json() == {"error": "No such user", "details": []}
 
 
 def test_unknown_route_is_json_404(api):

@@ -5,7 +5,7 @@ from django.contrib.auth.hashers import check_password
 
 from accounts.models import PendingCredential
 from accounts.tests.factories import bearer, login, make_user
-from common.auth import service_tokens
+from common.testing.tokens import service_header
 
 pytestmark = pytest.mark.django_db
 
@@ -13,8 +13,8 @@ URL = "/api/auth/pending-credentials"
 BODY = {"sagaId": "3f1c2b9e-0000-4000-8000-000000000001", "password": "password123"}
 
 
-def _as_service(scopes=("users:create",), audience="auth") -> dict:
-    header = service_tokens.authorization_header(audience=audience, scopes=scopes)
+def _as_service(scopes=("users:create",), audience="auth", issuer="gateway") -> dict:
+    header = service_header(issuer, audience=audience, scopes=scopes)["Authorization"]
     return {"HTTP_AUTHORIZATION": header}
 
 
@@ -46,6 +46,7 @@ def test_anonymous_users_and_wrong_scopes_are_refused_and_nothing_is_held(api):
         ),
         "wrong scope": api.post(URL, BODY, format="json", **_as_service(scopes=["users:delete"])),
         "wrong audience": api.post(URL, BODY, format="json", **_as_service(audience="billing")),
+        "another service": api.post(URL, BODY, format="json", **_as_service(issuer="video")),
     }
 
     assert {name: r.status_code for name, r in answers.items()} == {
@@ -54,6 +55,7 @@ def test_anonymous_users_and_wrong_scopes_are_refused_and_nothing_is_held(api):
         "user token as service": 403,
         "wrong scope": 403,
         "wrong audience": 403,
+        "another service": 403,
     }
     assert all(set(r.json()) >= {"error", "details"} for r in answers.values())
     assert PendingCredential.objects.count() == 0

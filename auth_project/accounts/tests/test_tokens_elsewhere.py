@@ -21,7 +21,7 @@ from accounts.tokens import token_pair_for
 from common.auth import keys, service_tokens
 from common.auth.authentication import ServiceTokenAuthentication, UserTokenAuthentication
 from common.auth.permissions import IsInternalService
-from common.testing.tokens import user_claims
+from common.testing.tokens import service_header, user_claims
 
 
 class OtherServiceView(APIView):
@@ -38,6 +38,7 @@ class InternalView(APIView):
     authentication_classes = [ServiceTokenAuthentication]
     permission_classes = [IsInternalService]
     service_scope = "wallets:create"
+    service_callers = {"streaming"}
 
     def get(self, request):
         return Response({"caller": request.user.name})
@@ -168,14 +169,25 @@ def test_expired_message_says_expired(verifier_only):
 def test_internal_endpoint_refuses_user_tokens_and_accepts_service_tokens(issued, settings):
     settings.SERVICE_NAME = "billing"
 
+    def as_service(issuer: str, scopes: list[str]) -> str:
+        return service_header(issuer, audience="billing", scopes=scopes)["Authorization"]
+
     anonymous = call(InternalView, None)
     user_bearer = call(InternalView, f"Bearer {issued}")
     user_as_service = call(InternalView, f"Service {issued}")
-    good = service_tokens.authorization_header(audience="billing", scopes=["wallets:create"])
-    wrong_scope = service_tokens.authorization_header(audience="billing", scopes=["other"])
+    wrong_scope = call(InternalView, as_service("streaming", ["other"]))
+    wrong_caller = call(InternalView, as_service("video", ["wallets:create"]))
+    good = call(InternalView, as_service("streaming", ["wallets:create"]))
 
     assert anonymous[0] == 401
     assert user_bearer[0] == 401
     assert user_as_service[0] == 403
-    assert call(InternalView, wrong_scope)[0] == 403
-    assert call(InternalView, good) == (200, {"caller": "billing"})
+    assert wrong_scope == (
+        403,
+        {"error": "The service token lacks the scope wallets:create", "details": []},
+    )
+    assert wrong_caller == (
+        403,
+        {"error": "This endpoint does not accept calls from video", "details": []},
+    )
+    assert good == (200, {"caller": "streaming"})

@@ -1,8 +1,7 @@
 import pytest
 from rest_framework.test import APIClient
 
-from common.auth.service_tokens import authorization_header
-from common.testing.tokens import bearer
+from common.testing.tokens import bearer, service_header
 from wallets import services
 from wallets.models import LedgerEntry, Wallet
 from wallets.tests.factories import funded_user, new_user_id
@@ -16,9 +15,11 @@ def user_client(user_id: int) -> APIClient:
     return client
 
 
-def service_client(*scopes: str) -> APIClient:
+def service_client(issuer: str, *scopes: str) -> APIClient:
+    """A client holding a token `issuer` minted for billing with `scopes`."""
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=authorization_header(audience="billing", scopes=scopes))
+    header = service_header(issuer, audience="billing", scopes=scopes)["Authorization"]
+    client.credentials(HTTP_AUTHORIZATION=header)
     return client
 
 
@@ -136,7 +137,7 @@ def charge(client, **overrides):
 
 def test_internal_charge_is_idempotent_and_answers_402_with_the_balance():
     user_id = funded_user(25)
-    client = service_client("billing.charge")
+    client = service_client("streaming", "billing.charge")
 
     first = charge(client, userId=user_id, idempotencyKey="sess:1", videoId=4, sessionId="sess")
     again = charge(client, userId=user_id, idempotencyKey="sess:1", videoId=4, sessionId="sess")
@@ -178,7 +179,9 @@ def test_internal_charge_is_idempotent_and_answers_402_with_the_balance():
 def test_bad_charges_are_400(overrides):
     user_id = funded_user(100)
 
-    response = charge(service_client("billing.charge"), **{"userId": user_id, **overrides})
+    response = charge(
+        service_client("streaming", "billing.charge"), **{"userId": user_id, **overrides}
+    )
 
     assert response.status_code == 400
     assert Wallet.objects.get(user_id=user_id).balance == 100
@@ -189,8 +192,10 @@ def test_internal_routes_refuse_users_anonymous_and_wrong_scopes():
 
     assert charge(APIClient(), userId=user_id).status_code == 401
     assert charge(user_client(user_id), userId=user_id).status_code in {401, 403}
-    assert charge(service_client("billing.accounts"), userId=user_id).status_code == 403
-    create = service_client("billing.charge").post(
+    assert (
+        charge(service_client("streaming", "billing.accounts"), userId=user_id).status_code == 403
+    )
+    create = service_client("gateway", "billing.charge").post(
         "/api/billing/account/create", {"userId": 5}, format="json"
     )
     assert create.status_code == 403
@@ -199,7 +204,7 @@ def test_internal_routes_refuse_users_anonymous_and_wrong_scopes():
 
 
 def test_internal_account_create_and_delete():
-    client = service_client("billing.accounts")
+    client = service_client("gateway", "billing.accounts")
     user_id = new_user_id()
 
     created = client.post("/api/billing/account/create", {"userId": user_id}, format="json")
@@ -225,7 +230,7 @@ def test_internal_account_create_and_delete():
 def test_internal_refund():
     user_id = funded_user(100)
     services.charge_create(user_id=user_id, amount=10, idempotency_key="rf:1")
-    client = service_client("billing.charge")
+    client = service_client("streaming", "billing.charge")
 
     refunded = client.post("/api/billing/refund", {"idempotencyKey": "rf:1"}, format="json")
     nothing = client.post("/api/billing/refund", {"idempotencyKey": "rf:9"}, format="json")

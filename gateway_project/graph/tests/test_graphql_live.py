@@ -5,32 +5,20 @@ import shutil
 import sys
 import tempfile
 import time
-import uuid
 from contextlib import ExitStack
 from pathlib import Path
 
 import grpc
-import jwt
 import pytest
 import requests
-from conftest import CLOSED, SERVICE_SECRET, UPSTREAMS, Platform
+from conftest import CLOSED, UPSTREAMS, Platform
 
 from common.paths import REPO_ROOT
 from common.testing.processes import Process, free_port, manage, web_process
-from common.testing.tokens import bearer
+from common.testing.tokens import bearer, service_token
 
 USER = 4242
 BROKE_USER = 4343
-
-
-def _service_token(audience: str, scope: str) -> str:
-    now = int(time.time())
-    claims = {
-        "iss": "service:gateway", "sub": "service:gateway", "aud": f"service:{audience}",
-        "scope": scope, "token_type": "service", "iat": now, "exp": now + 60,
-        "jti": uuid.uuid4().hex,
-    }  # fmt: skip
-    return jwt.encode(claims, SERVICE_SECRET, algorithm="HS256")
 
 
 @pytest.fixture(scope="module")
@@ -71,13 +59,13 @@ def graph_platform():
             web_process("gateway", port, env=env, log_dir=var_dir),
             f"{platform.urls['gateway']}/health",
         )
+        # Wallets as the registration saga (the gateway) creates them.
+        gateway_token = service_token("gateway", audience="billing", scopes=["billing.accounts"])
         for user in (USER, BROKE_USER):
             created = requests.post(
                 f"{platform.urls['billing']}/api/billing/account/create",
                 json={"userId": user},
-                headers={
-                    "Authorization": f"Service {_service_token('billing', 'billing.accounts')}"
-                },
+                headers={"Authorization": f"Service {gateway_token}"},
                 timeout=10,
             )
             assert created.status_code == 201, created.text

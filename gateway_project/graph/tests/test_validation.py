@@ -156,6 +156,11 @@ def test_graphiql_introspection_passes_and_aliased_introspection_is_counted():
          "endStream", "sessionId"),
         ("mutation($s: String!) { endStream(sessionId: $s) { sessionId } }",
          {"s": SESSION.replace("-", "")}, "endStream", "sessionId"),
+        # An explicit null for an argument that has a default.
+        ("{ videos(limit: null) { total } }", None, "videos", "limit"),
+        ("query($l: Int) { videos(limit: $l) { total } }", {"l": None}, "videos", "limit"),
+        ("{ videos(page: null) { total } }", None, "videos", "page"),
+        ("{ activeStreams(limit: null) { sessionId } }", None, "activeStreams", "limit"),
     ],
 )  # fmt: skip
 def test_arguments_reaching_an_upstream_are_checked(query, variables, field, argument):

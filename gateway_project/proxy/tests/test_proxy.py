@@ -2,6 +2,8 @@
 
 import hashlib
 import os
+import socket
+import time
 
 import requests
 
@@ -105,3 +107,26 @@ def test_unknown_routes_and_oversized_bodies_get_json_errors(platform, gateway):
     assert too_big.json()["details"] == [{"limitBytes": 1024}]
     assert too_big_chunked.status_code == 413
     assert fits.status_code == 201 and fits.json()["size"] == 1024
+
+
+def test_a_body_cut_short_by_the_client_never_counts_against_the_upstream(platform, gateway):
+    platform.upstream("video")
+    url = gateway(STREAMIFY_BREAKER_FAIL_MAX="1", STREAMIFY_HTTP_READ_TIMEOUT="3")
+    host, port = url.removeprefix("http://").split(":")
+
+    # Five uploads announcing 10 MB that stop after 1 KB and hang up.
+    for _ in range(5):
+        with socket.create_connection((host, int(port)), timeout=10) as conn:
+            conn.sendall(
+                b"POST /api/videos/upload HTTP/1.1\r\nHost: x\r\n"
+                b"Content-Type: application/octet-stream\r\nContent-Length: 10000000\r\n\r\n"
+                + b"x"
+                * 1024
+            )
+            conn.shutdown(socket.SHUT_WR)
+            conn.recv(65536)
+    time.sleep(4)  # past the read timeout a waiting upstream would have hit
+
+    stats = requests.get(f"{url}/api/circuit-breaker/stats", timeout=10).json()["breakers"]
+    assert stats["video"]["state"] == "CLOSED" and stats["video"]["totalFailures"] == 0
+    assert requests.get(f"{url}/api/videos/upload", timeout=10).status_code == 201

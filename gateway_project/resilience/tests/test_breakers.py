@@ -9,6 +9,7 @@ import grpc
 import pybreaker
 import pytest
 import requests
+import urllib3
 
 from common import breakers
 from common.breakers.board import Board, BoardStorage
@@ -134,3 +135,35 @@ def test_board_keeps_one_record_per_name(tmp_path):
 
     assert again.counter == 1
     assert board.names() == ["billing", "video"]
+
+
+class _FiveHundred:
+    status_code = 500
+
+
+def test_what_reached_the_upstream_is_told_apart_from_what_surely_did_not(monkeypatch):
+    monkeypatch.setenv("STREAMIFY_BREAKER_FAIL_MAX", "2")
+    name = _name()
+    refused = urllib3.exceptions.MaxRetryError(
+        None, "/", urllib3.exceptions.NewConnectionError(None, "refused")
+    )
+
+    def outcome(exc: Exception) -> breakers.UpstreamUnavailable:
+        with pytest.raises(breakers.UpstreamUnavailable) as caught, breakers.guarded(name):
+            raise exc
+        return caught.value
+
+    # A 5xx reached the upstream, including the one that trips the breaker.
+    with pytest.raises(breakers.UpstreamServerError), breakers.guarded(name):
+        raise breakers.UpstreamServerError(name, _FiveHundred())
+    tripping = outcome(breakers.UpstreamServerError(name, _FiveHundred()))
+    assert tripping.reason.startswith("circuit open after") and tripping.reached
+    # Refused by the open breaker: never sent.
+    assert not outcome(breakers.UpstreamServerError(name, _FiveHundred())).reached
+    breakers.reset(name)
+    # No connection could be made: never sent, even when it trips the breaker.
+    assert not outcome(refused).reached
+    assert not outcome(refused).reached
+    breakers.reset(name)
+    # A timeout after the request went out: it may have been acted on.
+    assert outcome(urllib3.exceptions.ReadTimeoutError(None, "/", "read timed out")).reached

@@ -1,4 +1,4 @@
-"""A real platform for streaming's tests: billing (gunicorn) and video's gRPC server as processes.
+"""A real platform for streaming's tests: billing (granian) and video's gRPC server as processes.
 
 Both run on free ports with their own throw-away PostgreSQL databases; videos are put into
 video's database by video's own `manage.py shell` (this project never touches its tables);

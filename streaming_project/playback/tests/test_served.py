@@ -1,4 +1,4 @@
-"""The same Range answers from a real gunicorn, where the slice goes out through sendfile(2)."""
+"""The same Range answers from the real web server (granian, as `make run` serves it)."""
 
 import re
 import subprocess
@@ -34,7 +34,7 @@ def streaming_server(platform):
         server.stop()
 
 
-def test_gunicorn_serves_exact_ranges_and_a_full_file(platform, users, streaming_server):
+def test_the_web_server_serves_exact_ranges_and_a_full_file(platform, users, streaming_server):
     # 90 s of video: the first minute and the read-ahead cover all of it.
     user_id = users(balance=100)
     started = requests.post(

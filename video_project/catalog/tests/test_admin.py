@@ -1,5 +1,6 @@
 import pytest
 from django.contrib.messages import get_messages
+from rest_framework.test import APIClient
 
 from catalog import services
 from catalog.models import Video
@@ -58,3 +59,30 @@ def test_rerun_without_a_source_is_reported_not_crashed(admin_client):
     )
     assert messages_of(response) == [f"video {video.id} has no source file left"]
     assert Video.objects.get(id=video.id).status == "failed"
+
+
+def test_staff_edits_and_deletes_reach_the_listing_and_the_bus(admin_client, clips):
+    # Given a ready video in the public listing
+    video = services.video_create(
+        uploaded_by=3, title="Old title", description="", category="demo",
+        price_per_minute=5, upload=_upload_file(clips["short"]), enqueue=False,
+    )  # fmt: skip
+    services.video_process(video_id=video.id)
+    anyone = APIClient()
+    assert [v["title"] for v in anyone.get("/api/videos").json()["videos"]] == ["Old title"]
+
+    # When staff retitle it in the admin, then delete it there
+    edit = admin_client.post(
+        f"/admin/catalog/video/{video.id}/change/",
+        {"title": "New title", "description": "", "category": "demo", "price_per_minute": 5},
+    )
+    retitled = [v["title"] for v in anyone.get("/api/videos").json()["videos"]]
+    delete = admin_client.post(f"/admin/catalog/video/{video.id}/delete/", {"post": "yes"})
+    after = anyone.get("/api/videos").json()
+
+    # Then the very next listing shows each change, and each went out as an event
+    assert edit.status_code == 302 and delete.status_code == 302
+    assert retitled == ["New title"]
+    assert after["videos"] == [] and after["total"] == 0
+    types = list(OutboxEvent.objects.order_by("created_at").values_list("type", flat=True))
+    assert types[-2:] == ["video.updated", "video.deleted"]

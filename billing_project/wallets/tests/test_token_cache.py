@@ -1,0 +1,60 @@
+"""A user token is verified once per process, and never trusted past its expiry."""
+
+import time
+
+import pytest
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.backends import TokenBackend
+
+from common.auth import authentication
+from common.testing.tokens import user_token
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def decodes(monkeypatch):
+    """How many times a token's signature was checked."""
+    calls = []
+    real = TokenBackend.decode
+
+    def counting(self, token, verify=True):
+        calls.append(token.decode() if isinstance(token, bytes) else token)
+        return real(self, token, verify)
+
+    monkeypatch.setattr(TokenBackend, "decode", counting)
+    monkeypatch.setattr(authentication, "_verified", authentication.VerifiedTokens())
+    return calls
+
+
+def _balance(token: str):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client.get("/api/billing/balance")
+
+
+def test_a_token_is_verified_once_then_recognised(decodes):
+    first, second = user_token(41), user_token(42)
+
+    answers = [_balance(first) for _ in range(5)] + [_balance(second)]
+
+    assert [a.json()["userId"] for a in answers] == [41] * 5 + [42]
+    assert decodes == [first, second]
+
+
+def test_a_known_token_is_refused_once_it_expires(decodes):
+    token = user_token(43, expires_in=1)
+    assert _balance(token).status_code == 200
+
+    time.sleep(1.5)
+    refused = _balance(token)
+
+    assert refused.status_code == 403 and "expired" in refused.json()["error"]
+    assert decodes == [token, token]
+
+
+def test_a_forged_token_is_never_remembered(decodes):
+    forged = user_token(44)[:-4] + "AAAA"
+
+    assert [_balance(forged).status_code for _ in range(2)] == [403, 403]
+    assert decodes == [forged, forged]
