@@ -8,6 +8,7 @@ import pytest
 import urllib3
 
 from common import http
+from common.breakers.failures import never_connected
 
 
 class DroppingServer:
@@ -89,4 +90,4 @@ def test_a_refused_connection_is_not_retried_and_is_known_unsent():
         call()
 
     assert isinstance(caught.value.reason, urllib3.exceptions.NewConnectionError)
-    assert http.surely_not_sent(caught.value)
+    assert never_connected(caught.value)
