@@ -8,7 +8,8 @@ keyword arguments only, returning a JSON object.
 A step that refuses its input (the e-mail is taken, say) raises `StepRejected`: that is an
 answer, not a crash, so it travels back as the step's result `{"rejected": {code, message}}`
 and the orchestrator compensates with the reason in hand. Any other exception is a failure
-the orchestrator learns about through the chain's error callback.
+the orchestrator learns about through the step's error callback `report_failure`, which runs
+in the worker where the step failed and sends the orchestrator the step's id with the reason.
 
 `STREAMIFY_SAGA_FAIL_STEPS` (comma-separated step names) makes the named steps fail: it exists
 so tests and demos can show compensation, and is refused outside dev mode.
@@ -33,6 +34,10 @@ class StepRejected(Exception):
     def __init__(self, code: str, message: str):
         super().__init__(message)
         self.code = code
+
+
+REPORT_FAILURE_TASK = "streamify.saga.report_failure"
+REASON_MAX_CHARS = 500
 
 
 def commands_queue(service: str) -> str:
@@ -65,3 +70,28 @@ def saga_step(name: str, **task_options):
         return shared_task(name=name, **options)(run)
 
     return decorate
+
+
+def failure_reason(exc: BaseException) -> str:
+    """The reason a failed step reports: the exception's type and the first line of its message.
+
+    Never more: a database error's further lines can quote the failing row's values (a
+    password hash among them), and the reason travels through the broker.
+    """
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0]}"[:REASON_MAX_CHARS] if lines else type(exc).__name__
+
+
+@shared_task(name=REPORT_FAILURE_TASK)
+def report_failure(request, exc, traceback, *, task: str, queue: str, **context) -> None:
+    """Error callback of a saga step: send the orchestrator's `task` the failed step's id and
+    `context`, with the reason as `error`.
+
+    Celery runs an error callback that takes `(request, exc, traceback)` in the worker where the
+    step failed, so the exception is in hand; one sent through the broker would carry only the
+    task id.
+    """
+    from common.celery import service_app
+
+    kwargs = {**context, "error": failure_reason(exc)}
+    service_app().send_task(task, args=[request.id], kwargs=kwargs, queue=queue)

@@ -4,13 +4,17 @@
 
 Proxied GET vs the same GET sent straight to the video service (same run), GraphQL `videos`,
 and registration sagas. Load: CONCURRENCY client threads, each with its own keep-alive session.
+For the sagas it also shows where their time goes: each step from sent to answered (the saga
+log's own timestamps) and the CPU each process of the platform spent per saga.
 """
 
+import os
 import statistics
 import threading
 import time
 import uuid
 
+import psycopg2
 import requests
 from graph.tests.test_graphql_live import graph_platform  # noqa: F401 - fixture
 from registration.tests.test_saga_live import saga_platform  # noqa: F401 - fixture
@@ -59,6 +63,41 @@ def load(send, *, seconds: float = SECONDS, concurrency: int = CONCURRENCY) -> d
     }
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of process group `pid` (a test Process and its children)."""
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pid:  # the process group
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def step_timings(database: str, since: float) -> dict:
+    """p50 in ms of each forward step from sent to answered, and of whole sagas."""
+    with psycopg2.connect(database) as conn, conn.cursor() as cursor:
+        cursor.execute(
+            "SELECT st.name, extract(epoch FROM st.finished_at - st.sent_at)"
+            " FROM registration_sagastep st JOIN registration_saga s ON s.id = st.saga_id"
+            " WHERE s.created_at >= to_timestamp(%s) AND st.finished_at IS NOT NULL"
+            " UNION ALL SELECT 'saga', extract(epoch FROM finished_at - created_at)"
+            " FROM registration_saga WHERE created_at >= to_timestamp(%s)"
+            " AND finished_at IS NOT NULL",
+            (since, since),
+        )
+        rows = cursor.fetchall()
+    found: dict[str, list[float]] = {}
+    for name, seconds in rows:
+        found.setdefault(name, []).append(float(seconds))
+    return {name: round(statistics.median(v) * 1000, 1) for name, v in found.items()}
+
+
 def test_proxy_cost_and_graphql_throughput(graph_platform):  # noqa: F811
     gateway, video = graph_platform.urls["gateway"], graph_platform.urls["video"]
     path = "/api/videos?page=1&limit=10"
@@ -96,7 +135,15 @@ def test_saga_throughput_and_latency(saga_platform):  # noqa: F811
         }
         return s.post(f"{gateway}/api/saga/register", json=body, timeout=60).status_code == 201
 
+    load(register, seconds=1, concurrency=4)  # warm every process's connections
+    processes = dict(saga_platform.processes)
+    before = {name: cpu_seconds(process.pid) for name, process in processes.items()}
+    since = time.time()
     sagas = load(register, seconds=8, concurrency=4)
+    spent = {name: cpu_seconds(p.pid) - before[name] for name, p in processes.items()}
 
     print(f"\nregistration sagas (4 clients): {sagas}")
+    print(f"p50 ms, sent to answered: {step_timings(saga_platform.databases['gateway'], since)}")
+    per_saga = {n: round(s / sagas["requests"] * 1000, 1) for n, s in spent.items() if s}
+    print(f"CPU ms per saga: {dict(sorted(per_saga.items(), key=lambda kv: -kv[1]))}")
     assert sagas["errors"] == 0

@@ -1,13 +1,18 @@
 """The registration saga: auth creates the user -> billing the wallet -> analytics the profile.
 
 The gateway orchestrates; each step is a Celery task of the owning service on its command queue,
-sent as a chain `<step> | gateway.saga.step_succeeded` with `gateway.saga.step_failed` as the
-step's error callback. Every step and compensation is a row in the gateway's database, written
+sent as a chain `<step> | gateway.saga.step_succeeded` whose error callback
+(common.saga.report_failure, run where the step failed) sends `gateway.saga.step_failed` the
+reason. Every step and compensation is a row in the gateway's database, written
 in the transaction that decides to send it and sent only after that commits, so a crash leaves
 a row that the recovery pass (`saga_recover`) can resend: steps are idempotent by saga id.
 
 A failed step compensates every earlier step, newest first, one at a time; a success that
 arrives after the saga gave up is compensated as well, so nothing outlives a failed saga.
+Every change takes the saga's row lock first, which serialises all writes to its steps.
+
+The request that started a saga waits for it without polling: the transaction that finishes a
+saga notifies the waiting web process (registration.completion).
 
 No secret travels with the saga: before anything is recorded the password goes to auth once,
 over its internal REST API, and auth answers with a reference (a pending credential, bound to
@@ -23,12 +28,13 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from common.saga import commands_queue
-from registration import clients
+from common.saga import REPORT_FAILURE_TASK, commands_queue
+from registration import clients, completion
 from registration.models import Saga, SagaStep
 
 SUCCEEDED_TASK = "gateway.saga.step_succeeded"
 FAILED_TASK = "gateway.saga.step_failed"
+FINISHED = (Saga.Status.COMPLETED, Saga.Status.FAILED, Saga.Status.STUCK)
 EMAIL_TAKEN = "email_taken"
 STEP_FAILED = "step_failed"
 
@@ -86,28 +92,28 @@ def _send(saga: Saga, row: SagaStep) -> None:
     context = {"saga_id": str(saga.id), "step": row.name, "attempt": row.attempts}
     queue = commands_queue(_service_of(row.name))
     step = app.signature(row.task, kwargs=kwargs, queue=queue, task_id=row.task_id)
-    step.on_error(app.signature(FAILED_TASK, kwargs=context, queue="gateway"))
+    report = {**context, "task": FAILED_TASK, "queue": "gateway"}
+    step.on_error(app.signature(REPORT_FAILURE_TASK, kwargs=report))
     chain = step | app.signature(SUCCEEDED_TASK, kwargs=context, queue="gateway")
     transaction.on_commit(chain.apply_async)
 
 
-def _start_step(saga: Saga, name: str) -> SagaStep:
-    service = _service_of(name)
-    row, _ = SagaStep.objects.update_or_create(
-        saga=saga,
-        name=name,
-        defaults={
-            "task": f"{service}.saga.{name}",
-            "compensation": name in UNDOING,
-            "status": SagaStep.Status.SENT,
-            "attempts": 1,
-            "task_id": uuid.uuid4().hex,
-            "result": None,
-            "error": "",
-            "sent_at": timezone.now(),
-            "finished_at": None,
-        },
-    )
+def _locked(saga_id) -> tuple[Saga, dict[str, SagaStep]]:
+    """The saga and its steps by name, locked until the current transaction ends."""
+    saga = Saga.objects.select_for_update().get(id=saga_id)
+    steps = {row.name: row for row in SagaStep.objects.select_for_update().filter(saga=saga)}
+    return saga, steps
+
+
+def _start_step(saga: Saga, steps: dict[str, SagaStep], name: str) -> SagaStep:
+    """Record step `name` as sent (a new row, or the saga's earlier one reset) and send it."""
+    row = steps.get(name) or SagaStep(saga=saga, name=name)
+    row.task = f"{_service_of(name)}.saga.{name}"
+    row.compensation = name in UNDOING
+    row.status, row.attempts, row.task_id = SagaStep.Status.SENT, 1, uuid.uuid4().hex
+    row.result, row.error, row.sent_at, row.finished_at = None, "", timezone.now(), None
+    row.save()
+    steps[name] = row
     _send(saga, row)
     return row
 
@@ -139,7 +145,7 @@ def saga_start(*, email: str, password: str, first_name: str, last_name: str) ->
             last_name=last_name,
             credential_ref=credential_ref,
         )
-        _start_step(saga, FORWARD[0].name)
+        _start_step(saga, {}, FORWARD[0].name)
     return saga
 
 
@@ -147,11 +153,18 @@ def _finish(saga: Saga, status: str) -> None:
     saga.status = status
     saga.finished_at = timezone.now()
     saga.save()
+    completion.saga_finished_notify(saga_id=saga.id)
 
 
-def _compensate_next(saga: Saga) -> None:
+def _stick(saga: Saga) -> None:
+    """A compensation keeps failing: stop there, for an operator to look at."""
+    saga.status = Saga.Status.STUCK
+    saga.save()
+    completion.saga_finished_notify(saga_id=saga.id)
+
+
+def _compensate_next(saga: Saga, steps: dict[str, SagaStep]) -> None:
     """Undo the newest forward step not yet undone; when none is left the saga has failed."""
-    steps = {row.name: row for row in saga.steps.all()}
     for step in reversed(FORWARD):
         forward = steps.get(step.name)
         # A step that failed changed nothing; one still in doubt (sent) may have acted.
@@ -163,18 +176,18 @@ def _compensate_next(saga: Saga) -> None:
         if undo is not None and undo.status == SagaStep.Status.SUCCEEDED:
             continue
         if undo is None or undo.status == SagaStep.Status.FAILED:
-            _start_step(saga, step.undo)
+            _start_step(saga, steps, step.undo)
         return
     _finish(saga, Saga.Status.FAILED)
 
 
-def _give_up(saga: Saga, error: str, code: str) -> None:
+def _give_up(saga: Saga, steps: dict[str, SagaStep], error: str, code: str) -> None:
     if saga.status == Saga.Status.RUNNING:
         saga.error, saga.error_code = error, code
     saga.status = Saga.Status.COMPENSATING
     saga.finished_at = None
     saga.save()
-    _compensate_next(saga)
+    _compensate_next(saga, steps)
 
 
 def saga_step_succeeded(*, saga_id: str, step: str, result: dict) -> None:
@@ -188,19 +201,19 @@ def saga_step_succeeded(*, saga_id: str, step: str, result: dict) -> None:
     """
     rejected = result.get("rejected") if isinstance(result, dict) else None
     with transaction.atomic():
-        saga = Saga.objects.select_for_update().get(id=saga_id)
-        row = saga.steps.select_for_update().get(name=step)
+        saga, steps = _locked(saga_id)
+        row = _step(steps, step)
         if rejected:
             if row.status == SagaStep.Status.SENT:
-                _record_failure(saga, row, rejected["message"], rejected["code"])
+                _record_failure(saga, steps, row, rejected["message"], rejected["code"])
             return
         if row.status == SagaStep.Status.SUCCEEDED:
             return
         row.status, row.result, row.finished_at = SagaStep.Status.SUCCEEDED, result, timezone.now()
         row.error = ""
-        row.save()
+        row.save(update_fields=["status", "result", "finished_at", "error"])
         if row.compensation:
-            _compensate_next(saga)
+            _compensate_next(saga, steps)
             return
         if step == "create_user":
             saga.user_id = result["userId"]
@@ -208,14 +221,22 @@ def saga_step_succeeded(*, saga_id: str, step: str, result: dict) -> None:
             saga.save()
         if saga.status != Saga.Status.RUNNING:
             # Late: the saga already gave up, and this step's undo may have run before it acted.
-            saga.steps.filter(name=BY_NAME[step].undo).delete()
-            _give_up(saga, saga.error, saga.error_code)
+            undo = BY_NAME[step].undo
+            saga.steps.filter(name=undo).delete()
+            steps.pop(undo, None)
+            _give_up(saga, steps, saga.error, saga.error_code)
             return
-        following = [s for s in FORWARD if s.name not in {r.name for r in saga.steps.all()}]
+        following = [s for s in FORWARD if s.name not in steps]
         if following:
-            _start_step(saga, following[0].name)
+            _start_step(saga, steps, following[0].name)
         else:
             _finish(saga, Saga.Status.COMPLETED)
+
+
+def _step(steps: dict[str, SagaStep], name: str) -> SagaStep:
+    if name not in steps:
+        raise SagaStep.DoesNotExist(f"the saga has no step {name}")
+    return steps[name]
 
 
 def saga_step_failed(*, saga_id: str, step: str, task_id: str, error: str) -> None:
@@ -224,46 +245,28 @@ def saga_step_failed(*, saga_id: str, step: str, task_id: str, error: str) -> No
     A failure of an attempt that has since been resent is ignored: the newer attempt decides.
     """
     with transaction.atomic():
-        saga = Saga.objects.select_for_update().get(id=saga_id)
-        row = saga.steps.select_for_update().get(name=step)
+        saga, steps = _locked(saga_id)
+        row = _step(steps, step)
         if row.status != SagaStep.Status.SENT or row.task_id != task_id:
             return
-        reason = row.error or error or "the step failed (no reason reported)"
-        _record_failure(saga, row, reason, STEP_FAILED)
+        reason = error or "the step failed (no reason reported)"
+        _record_failure(saga, steps, row, reason, STEP_FAILED)
 
 
-def _record_failure(saga: Saga, row: SagaStep, reason: str, code: str) -> None:
+def _record_failure(
+    saga: Saga, steps: dict[str, SagaStep], row: SagaStep, reason: str, code: str
+) -> None:
     """A forward step that failed is compensated; a failed compensation is retried."""
     row.status, row.error, row.finished_at = SagaStep.Status.FAILED, reason, timezone.now()
     row.save()
     if not row.compensation:
-        _give_up(saga, f"{row.name} failed: {reason}", code)
+        _give_up(saga, steps, f"{row.name} failed: {reason}", code)
     elif row.attempts < settings.SAGA_MAX_ATTEMPTS:
         row.status = SagaStep.Status.SENT
         row.save(update_fields=["status"])
         _resend(saga, row)
     else:
-        saga.status = Saga.Status.STUCK
-        saga.save()
-
-
-def saga_step_failure_reason(*, task_id: str, reason: str) -> None:
-    """Keep the reason a worker reported (task-failed event) on the step it belongs to."""
-    SagaStep.objects.filter(task_id=task_id, error="").update(error=reason[:2000])
-
-
-def saga_failure_reason_wait(*, task_id: str, timeout: float = 2.0) -> str:
-    """The reason recorded for failed task `task_id`, waiting briefly for its task-failed event.
-
-    Celery's error callback carries only the task id; the worker's task-failed event, which
-    carries the exception, is sent right after it and may arrive a moment later.
-    """
-    deadline = time.monotonic() + timeout
-    while True:
-        reason = SagaStep.objects.filter(task_id=task_id).values_list("error", flat=True).first()
-        if reason or time.monotonic() >= deadline:
-            return reason or ""
-        time.sleep(0.05)
+        _stick(saga)
 
 
 def saga_recover(*, stale_after: float | None = None) -> dict:
@@ -282,29 +285,33 @@ def saga_recover(*, stale_after: float | None = None) -> dict:
     counts = {"resent": 0, "gaveUp": 0, "stuck": 0}
     for saga_id, name in list(stale):
         with transaction.atomic():
-            saga = Saga.objects.select_for_update().get(id=saga_id)
-            row = saga.steps.select_for_update().get(name=name)
+            saga, steps = _locked(saga_id)
+            row = _step(steps, name)
             if row.status != SagaStep.Status.SENT or row.sent_at > cutoff:
                 continue
             if row.attempts < settings.SAGA_MAX_ATTEMPTS:
                 _resend(saga, row)
                 counts["resent"] += 1
             elif not row.compensation and saga.status == Saga.Status.RUNNING:
-                _give_up(saga, f"{name}: no answer after {row.attempts} attempts", STEP_FAILED)
+                reason = f"{name}: no answer after {row.attempts} attempts"
+                _give_up(saga, steps, reason, STEP_FAILED)
                 counts["gaveUp"] += 1
             else:
-                saga.status = Saga.Status.STUCK
-                saga.save()
+                _stick(saga)
                 counts["stuck"] += 1
     return counts
 
 
 def saga_wait(*, saga_id, timeout: float, interval: float = 0.05) -> Saga:
-    """The saga once it has finished, or as it stands when `timeout` seconds have passed."""
+    """The saga (its steps loaded) once it has finished, or as it stands after `timeout` seconds.
+
+    Woken by the transaction that finishes it (registration.completion); without that
+    notification (no PostgreSQL, listener reconnecting) the row is read every `interval` seconds.
+    """
     deadline = time.monotonic() + timeout
-    while True:
-        saga = Saga.objects.get(id=saga_id)
-        done = saga.status in {Saga.Status.COMPLETED, Saga.Status.FAILED, Saga.Status.STUCK}
-        if done or time.monotonic() >= deadline:
-            return saga
-        time.sleep(interval)
+    status = Saga.objects.filter(id=saga_id).values_list("status", flat=True)
+    if timeout > 0:
+        with completion.saga_watch(saga_id=saga_id) as watch:
+            while status.get() not in FINISHED and (left := deadline - time.monotonic()) > 0:
+                watch.wait(seconds_left=left, poll=interval)
+    return Saga.objects.prefetch_related("steps").get(id=saga_id)

@@ -17,10 +17,10 @@ def step_succeeded(result: dict, *, saga_id: str, step: str, attempt: int) -> No
 
 @shared_task(name=services.FAILED_TASK, acks_late=True)
 def step_failed(task_id: str, *, saga_id: str, step: str, attempt: int, error: str = "") -> None:
-    """Error callback of a step (Celery passes the failed task's id); idempotent."""
-    reason = error or services.saga_failure_reason_wait(task_id=task_id)
-    logger.info("saga %s: %s (attempt %s) failed: %s", saga_id, step, attempt, reason)
-    services.saga_step_failed(saga_id=saga_id, step=step, task_id=task_id, error=reason)
+    """Record that the step's task `task_id` failed for `error` (sent by its error callback,
+    common.saga.report_failure); idempotent."""
+    logger.info("saga %s: %s (attempt %s) failed: %s", saga_id, step, attempt, error)
+    services.saga_step_failed(saga_id=saga_id, step=step, task_id=task_id, error=error)
 
 
 @shared_task(name="gateway.saga.recover")
