@@ -24,7 +24,6 @@ import requests
 
 from tests.support.full_platform import UPSTREAMS, FullPlatform, booted_full_platform
 
-# Analytics last: its case is the one expected to fail (ANALYTICS_BUGS).
 SERVICES = ("gateway", "auth", "video", "billing", "streaming", "analytics")
 
 # Routes each service must publish with a body: the suite fails if one goes missing from the
@@ -441,21 +440,8 @@ def full() -> Iterator[FullPlatform]:
         yield platform
 
 
-ANALYTICS_BUGS = (
-    "analytics: POST /api/analytics/cqrs/replay-events runs a replay for a "
-    "body of unknown keys instead of a 400, and POST /api/analytics/internal/profiles takes a "
-    "JSON number as sagaId (123 becomes '123') and creates the profile"
-)
-
-
 @pytest.mark.real_backends
-@pytest.mark.parametrize(
-    "service",
-    [
-        *SERVICES[:-1],
-        pytest.param("analytics", marks=pytest.mark.xfail(strict=True, reason=ANALYTICS_BUGS)),
-    ],
-)
+@pytest.mark.parametrize("service", SERVICES)
 def test_bad_input_is_a_4xx_that_changes_nothing_and_trips_no_breaker(full, service):
     run = fuzz_service(full, service)
 

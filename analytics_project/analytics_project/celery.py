@@ -1,3 +1,17 @@
+import os
+
+from insights.projector import ProjectorStep
+
 from common.celery import create_app
+from common.events.batch import consume_events_in_batches
 
 app = create_app("analytics")
+# Bus events come in batches: many appended per transaction by one thread per worker, and
+# projected by another as soon as each batch commits.
+consume_events_in_batches(
+    app,
+    handler="insights.events.handle_events",
+    size=int(os.environ.get("ANALYTICS_EVENTS_BATCH", "1000")),
+    consumers=int(os.environ.get("ANALYTICS_EVENTS_CONSUMERS", "2")),
+)
+app.steps["worker"].add(ProjectorStep)

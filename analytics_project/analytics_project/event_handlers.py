@@ -1,6 +1,8 @@
 """Every event type the analytics service consumes, and the handler that applies it.
 
 All of them go to the event store through one handler; the projectors decide what each means.
+The worker takes them in batches through `insights.events.handle_events` (see `celery.py`);
+`handle_event` serves anything that applies a single event.
 """
 
 HANDLERS: dict[str, str] = {

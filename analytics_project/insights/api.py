@@ -2,7 +2,12 @@
 
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
 from rest_framework.response import Response
@@ -19,7 +24,10 @@ from common.openapi import (
     error_responses,
     message_serializer,
 )
+from common.payloads import StrictCharField, StrictIntegerField, StrictSerializer
 from insights import selectors, services
+from insights.models import Checkpoint
+from insights.readcache import cached_answer
 
 
 class ReplayConflict(APIException):
@@ -32,6 +40,43 @@ def _parse(serializer_class, data) -> dict:
     serializer = serializer_class(data=data)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
+
+
+def _read(
+    request,
+    query: str,
+    build,
+    *,
+    params: tuple = (),
+    reads: tuple[str, ...] = (Checkpoint.READ_MODELS,),
+    personal: bool = False,
+):
+    """Answer a read from the read cache: `build(snapshot)` runs only when the key is new.
+
+    The key is the query, its parameters, the caller when the answer is `personal`, and the
+    snapshot positions of the projections it `reads` (see `insights.readcache`).
+    """
+    snapshot = selectors.snapshot_current()
+    caller = int(request.user.id) if personal else None
+    key = (query, params, caller, snapshot.key(*reads))
+    return cached_answer(request, key=key, build=lambda: build(snapshot))
+
+
+# Every read answers with an ETag and may be revalidated with it.
+IF_NONE_MATCH = OpenApiParameter(
+    "If-None-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="The ETag of an earlier answer: 304 without a body if it is still current.",
+)
+NOT_MODIFIED = {304: OpenApiResponse(description="The If-None-Match ETag is still current.")}
+
+
+def read_schema(*, responses: dict, parameters: tuple = (), **kwargs):
+    """`extend_schema` for a cached read: If-None-Match accepted, 304 possible."""
+    return extend_schema(
+        parameters=[*parameters, IF_NONE_MATCH], responses={**responses, **NOT_MODIFIED}, **kwargs
+    )
 
 
 class PageSerializer(serializers.Serializer):
@@ -82,7 +127,7 @@ class VideoIdsSerializer(serializers.Serializer):
         return list(dict.fromkeys(int(part) for part in value.split(",")))
 
 
-class ReplaySerializer(serializers.Serializer):
+class ReplaySerializer(StrictSerializer):
     fromTimestamp = serializers.DateTimeField(required=False, allow_null=True)
 
 
@@ -197,7 +242,7 @@ _PAGE_ERRORS = error_responses({400: "Invalid limit or offset", **USER_TOKEN_ERR
 
 
 class DashboardView(APIView):
-    @extend_schema(
+    @read_schema(
         summary="Platform figures, top 5 videos and the last 7 days",
         responses={
             200: inline_serializer(
@@ -219,33 +264,52 @@ class DashboardView(APIView):
         },
     )
     def get(self, request):
-        return Response(selectors.dashboard_get(today=timezone.now().date()))
+        today = timezone.now().date()
+        return _read(
+            request,
+            "dashboard",
+            lambda snapshot: selectors.dashboard_get(today=today, snapshot=snapshot),
+            params=(today,),
+            reads=(Checkpoint.READ_MODELS, Checkpoint.DAILY_METRICS),
+        )
 
 
 class VideoReportView(APIView):
-    @extend_schema(
+    @read_schema(
         summary="One video's figures",
         responses={200: VideoStatsReadSerializer, **error_responses(USER_TOKEN_ERRORS)},
     )
     def get(self, request, video_id: int):
-        return Response(selectors.video_stats_get(video_id=video_id))
+        return _read(
+            request,
+            "video",
+            lambda snapshot: selectors.video_stats_get(video_id=video_id, snapshot=snapshot),
+            params=(video_id,),
+        )
 
 
 class MyReportView(APIView):
     """The signed-in user's own figures and latest views."""
 
-    @extend_schema(
+    @read_schema(
         summary="The caller's figures and viewing history",
         parameters=[PageSerializer],
         responses={200: UserHistorySerializer, **_PAGE_ERRORS},
     )
     def get(self, request):
         page = _parse(PageSerializer, request.query_params)
-        return Response(selectors.user_history_get(user_id=int(request.user.id), **page))
+        user_id = int(request.user.id)
+        return _read(
+            request,
+            "history",
+            lambda snapshot: selectors.user_history_get(user_id=user_id, snapshot=snapshot, **page),
+            params=(user_id, page["limit"], page["offset"]),
+            personal=True,
+        )
 
 
 class TopVideosView(APIView):
-    @extend_schema(
+    @read_schema(
         summary="The best videos by views, watch time or revenue",
         parameters=[TopVideosSerializer],
         responses={
@@ -262,11 +326,19 @@ class TopVideosView(APIView):
     )
     def get(self, request):
         params = _parse(TopVideosSerializer, request.query_params)
-        return Response({"videos": selectors.video_top_list(**params), **params})
+        return _read(
+            request,
+            "top-videos",
+            lambda snapshot: {
+                "videos": selectors.video_top_list(snapshot=snapshot, **params),
+                **params,
+            },
+            params=(params["by"], params["limit"]),
+        )
 
 
 class RevenueView(APIView):
-    @extend_schema(
+    @read_schema(
         summary="Platform revenue and deposits, and the videos that earned most",
         parameters=[
             OpenApiParameter(
@@ -300,11 +372,16 @@ class RevenueView(APIView):
     )
     def get(self, request):
         params = _parse(PageSerializer, request.query_params)
-        return Response(selectors.revenue_get(**params))
+        return _read(
+            request,
+            "revenue",
+            lambda snapshot: selectors.revenue_get(snapshot=snapshot, **params),
+            params=(params["limit"], params["offset"]),
+        )
 
 
 class PeriodReportView(APIView):
-    @extend_schema(
+    @read_schema(
         summary="Figures per UTC day, ISO week or calendar month",
         parameters=[
             OpenApiParameter(
@@ -334,7 +411,13 @@ class PeriodReportView(APIView):
     )
     def get(self, request, period: str):
         params = _parse(ReportSerializer, {**request.query_params.dict(), "period": period})
-        return Response(selectors.report_get(**params))
+        return _read(
+            request,
+            "report",
+            lambda snapshot: selectors.report_get(snapshot=snapshot, **params),
+            params=(params["period"], params["start"], params["end"]),
+            reads=(Checkpoint.DAILY_METRICS,),
+        )
 
 
 # CQRS
@@ -387,18 +470,23 @@ class RecordViewView(APIView):
 
 
 class VideoStatsView(APIView):
-    @extend_schema(
+    @read_schema(
         summary="One video's figures (read model)",
         responses={200: VideoStatsReadSerializer, **error_responses(USER_TOKEN_ERRORS)},
     )
     def get(self, request, video_id: int):
-        return Response(selectors.video_stats_get(video_id=video_id))
+        return _read(
+            request,
+            "video",
+            lambda snapshot: selectors.video_stats_get(video_id=video_id, snapshot=snapshot),
+            params=(video_id,),
+        )
 
 
 class VideoStatsListView(APIView):
     """Several videos' stats in one call (`?ids=1,2,3`), so callers can batch."""
 
-    @extend_schema(
+    @read_schema(
         summary="Several videos' figures from one snapshot",
         parameters=[VideoIdsSerializer],
         responses={
@@ -414,13 +502,18 @@ class VideoStatsListView(APIView):
     )
     def get(self, request):
         video_ids = _parse(VideoIdsSerializer, request.query_params)["ids"]
-        return Response(selectors.video_stats_list(video_ids=video_ids))
+        return _read(
+            request,
+            "videos",
+            lambda snapshot: selectors.video_stats_list(video_ids=video_ids, snapshot=snapshot),
+            params=tuple(video_ids),
+        )
 
 
 class UserHistoryView(APIView):
     """A user's history: their own, or anyone's for staff."""
 
-    @extend_schema(
+    @read_schema(
         summary="A user's figures and viewing history",
         parameters=[PageSerializer],
         responses={
@@ -435,16 +528,24 @@ class UserHistoryView(APIView):
         if user_id != int(request.user.id) and not getattr(request.user, "is_staff", False):
             raise PermissionDenied("You may read only your own viewing history")
         page = _parse(PageSerializer, request.query_params)
-        return Response(selectors.user_history_get(user_id=user_id, **page))
+        return _read(
+            request,
+            "history",
+            lambda snapshot: selectors.user_history_get(user_id=user_id, snapshot=snapshot, **page),
+            params=(user_id, page["limit"], page["offset"]),
+            personal=True,
+        )
 
 
 class PlatformStatsView(APIView):
-    @extend_schema(
+    @read_schema(
         summary="Platform-wide figures",
         responses={200: PlatformStatsSerializer, **error_responses(USER_TOKEN_ERRORS)},
     )
     def get(self, request):
-        return Response(selectors.platform_stats_get())
+        return _read(
+            request, "platform", lambda snapshot: selectors.platform_stats_get(snapshot=snapshot)
+        )
 
 
 class ReplayView(APIView):
@@ -498,14 +599,14 @@ class ReplayView(APIView):
 # internal: the saga's profile step and compensation over HTTP (the Celery steps call the same)
 
 
-class ProfileCreateSerializer(serializers.Serializer):
-    sagaId = serializers.CharField(max_length=64)
-    userId = serializers.IntegerField(min_value=1)
+class ProfileCreateSerializer(StrictSerializer):
+    sagaId = StrictCharField(max_length=64)
+    userId = StrictIntegerField(min_value=1)
     email = serializers.EmailField(max_length=254)
 
 
 class SagaIdSerializer(serializers.Serializer):
-    sagaId = serializers.CharField(max_length=64)
+    sagaId = StrictCharField(max_length=64)
 
 
 class InternalProfilesView(APIView):

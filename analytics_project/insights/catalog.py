@@ -54,8 +54,19 @@ CATALOG: dict[str, EventSpec] = {
 BUS_TYPES = tuple(t for t in CATALOG if not t.startswith("analytics."))
 
 
+# Ids fit the read models' bigint columns; one amount stays small enough that sums of millions
+# of them do too. A value the projectors could not write is refused here, at the door: a stored
+# event must never stop a projector (it applies the store in order and cannot skip one).
+MAX_ID = 2**63 - 1
+MAX_AMOUNT = 10**12
+
+
 def _is_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _fits(value) -> bool:
+    return _is_int(value) and -MAX_ID <= value <= MAX_ID
 
 
 def event_normalize(*, type: str, data: dict) -> dict:
@@ -71,16 +82,18 @@ def event_normalize(*, type: str, data: dict) -> dict:
         raise InvalidEvent(f"{type} data is not an object")
     payload = dict(data)
     for key in spec.ids:
-        if not _is_int(payload.get(key)) or payload[key] <= 0:
+        if not _is_int(payload.get(key)) or not 0 < payload[key] <= MAX_ID:
             raise InvalidEvent(f"{type} needs a positive integer {key}, got {payload.get(key)!r}")
     for key in spec.amounts:
         value = payload.get(key)
-        if isinstance(value, float) and key == "watchSeconds" and value >= 0:
+        if isinstance(value, float) and key == "watchSeconds" and 0 <= value <= MAX_AMOUNT:
             payload[key] = value = round(value)
-        if not _is_int(value) or value < 0:
-            raise InvalidEvent(f"{type} needs a non-negative integer {key}, got {value!r}")
+        if not _is_int(value) or not 0 <= value <= MAX_AMOUNT:
+            raise InvalidEvent(
+                f"{type} needs an integer {key} from 0 to {MAX_AMOUNT}, got {value!r}"
+            )
     video_id = payload.get("videoId")
-    if type == "payment.processed" and video_id is not None and not _is_int(video_id):
+    if type == "payment.processed" and video_id is not None and not _fits(video_id):
         raise InvalidEvent(f"payment.processed videoId must be an integer, got {video_id!r}")
     if payload.get(spec.aggregate_key) in (None, ""):
         raise InvalidEvent(f"{type} lacks {spec.aggregate_key}")

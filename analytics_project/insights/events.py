@@ -1,10 +1,9 @@
 from common.events.consumer import Event
-from insights.services import event_append
+from insights import services
 
 
-def handle_event(event: Event) -> None:
-    """Append the bus event to the event store and project it; its id is stored once."""
-    event_append(
+def _new(event: Event) -> services.NewEvent:
+    return services.NewEvent(
         event_id=event.id,
         type=event.type,
         data=event.data,
@@ -12,3 +11,17 @@ def handle_event(event: Event) -> None:
         envelope_time=event.time,
         correlation_id=event.correlation_id,
     )
+
+
+def handle_event(event: Event) -> None:
+    """Append the bus event to the event store and project it; its id is stored once."""
+    services.event_append(**vars(_new(event)))
+
+
+def handle_events(events: list[Event]) -> None:
+    """Append a batch of bus events in the consumer's transaction; project them after commit.
+
+    The consumer records the same ids in its inbox in this transaction; an `InvalidEvent` in
+    any payload refuses the whole batch, and the consumer then singles the culprit out.
+    """
+    services.events_ingest(events=[_new(event) for event in events])

@@ -13,7 +13,8 @@ class StoredEvent(models.Model):
     """One fact analytics learned: a bus event it consumes or a command it accepted itself.
 
     Append-only: code inserts rows and never updates or deletes them (on PostgreSQL a trigger
-    refuses it as well). `position` is the global order in which events were projected.
+    refuses it as well). `position`, drawn from the table's sequence, is the order in which
+    events are projected.
     """
 
     position = models.BigAutoField(primary_key=True)
@@ -68,11 +69,10 @@ class Generation(models.Model):
 
 
 class ProjectionHead(models.Model):
-    """The single row appenders lock: it serialises appends and names the active generation.
+    """The single row the projector locks: one projector at a time; names the active generation.
 
-    Because every append holds this lock from before its insert until its commit, positions
-    become visible in order: a projector that has read up to position P never later finds a
-    smaller position appearing.
+    Appends never take it (see `services.store_horizon` for how the projector still never
+    skips a position that becomes visible late).
     """
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
@@ -127,10 +127,6 @@ class VideoStats(models.Model):
         verbose_name_plural = "video stats"
         constraints = [
             models.UniqueConstraint(fields=["generation", "video_id"], name="insights_video_unique")
-        ]
-        indexes = [
-            models.Index(fields=["generation", "-views"], name="insights_video_top_views"),
-            models.Index(fields=["generation", "-revenue"], name="insights_video_top_revenue"),
         ]
 
     def __str__(self):
@@ -229,7 +225,7 @@ class PlatformStats(models.Model):
 
 
 class DailyMetric(models.Model):
-    """Per UTC day figures; maintained by the lagging projector (see `Checkpoint`)."""
+    """Per UTC day figures (the period reports), projected with the read models."""
 
     generation = models.PositiveIntegerField()
     day = models.DateField()

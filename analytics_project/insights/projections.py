@@ -1,47 +1,115 @@
 """Projectors: fold stored events, in position order, into the read models of one generation.
 
-The same code serves both paths, which is what makes "incremental == replay" hold:
-- incremental: one event at a time, inside the transaction that appended it (`complete=False`:
-  the rows an event touches are loaded first);
-- replay: thousands of events per batch into an empty generation (`complete=True`: the
-  in-memory state already holds every row of that generation, so nothing is loaded).
+The meaning of every read model is written twice, and the property test
+(`tests/test_property.py`, incremental == replay) holds the two to the same answer:
+- here, event by event in Python: how SQLite projects. The live projector
+  (`services.projections_catch_up`) runs them on a generation that already has rows
+  (`complete=False`: the rows a batch touches are loaded first); a replay runs them over the
+  whole store into an empty generation (`complete=True`: every row is in memory, nothing is
+  loaded);
+- in `insights.sql_projection`, as SQL over ranges of the store: how PostgreSQL projects.
 
-`ReadModels` (video stats, viewers, user stats and history, platform totals) is applied in
-the append transaction; `DailyMetrics` (the period reports) lags behind and is caught up by a
-task, its progress kept in `Checkpoint`.
+`ReadModels` holds video stats, viewers, user stats and history, and platform totals;
+`DailyMetrics` the per-day figures of the period reports. Each keeps its progress in a
+`Checkpoint`; one projector pass moves both.
+
+Payload fields the projectors read are those `insights.catalog` checked; the free-form ones
+(titles, names, e-mails, session ids, prices, durations) count only when they have the right
+JSON type, the same rule in both implementations.
 """
 
+import math
 from datetime import UTC, date
+from types import SimpleNamespace
 
-from django.db.models import Q
-
-from insights.catalog import VIEW_TYPES
+from insights.bulk import rows_insert
+from insights.catalog import CATALOG
 from insights.models import (
     DailyMetric,
     DailyViewer,
     PlatformStats,
-    StoredEvent,
     UserStats,
     VideoStats,
     VideoViewer,
     ViewRecord,
 )
 
-VIDEO_FIELDS = [f.name for f in VideoStats._meta.concrete_fields if f.name not in ("id",)]
-USER_FIELDS = [f.name for f in UserStats._meta.concrete_fields if f.name not in ("id",)]
-PLATFORM_FIELDS = [f.name for f in PlatformStats._meta.concrete_fields if f.name not in ("id",)]
-DAILY_FIELDS = [f.name for f in DailyMetric._meta.concrete_fields if f.name not in ("id",)]
+EVENT_FIELDS = ("position", "type", "payload", "occurred_at")
+VIEW_FIELDS = ("generation", "position", "user_id", "video_id", "session_id", "watch_seconds",
+               "occurred_at")  # fmt: skip
+
+INT64 = 2**63
 
 
-def _save_rows(model, rows, fields: list[str]) -> None:
-    new = [row for row in rows if row.pk is None]
-    old = [row for row in rows if row.pk is not None]
-    if new:
-        model.objects.bulk_create(new, batch_size=2000)
-    if len(old) == 1:
-        old[0].save(update_fields=fields)
-    elif old:
-        model.objects.bulk_update(old, fields, batch_size=500)
+def text(value, limit: int) -> str | None:
+    """`value` cut to `limit` characters if it is a non-empty string; None means "no value"."""
+    return value[:limit] if isinstance(value, str) and value else None
+
+
+def integer(value) -> int | None:
+    """`value` if it is a JSON integer that fits a bigint column."""
+    if isinstance(value, int) and not isinstance(value, bool) and -INT64 <= value < INT64:
+        return value
+    return None
+
+
+def number(value) -> float | None:
+    """`value` as a float if it is a finite JSON number."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return None
+
+
+def events_list(events, limit: int) -> list:
+    """The first `limit` events of a queryset by position, as light rows of `EVENT_FIELDS`."""
+    return list(events.order_by("position").values_list(*EVENT_FIELDS, named=True)[:limit])
+
+
+class Table:
+    """A read model table whose rows the projectors hold as plain attribute bags.
+
+    Model instances cost more to build than the rest of a projector's work; a row here is a
+    namespace of the model's columns, new ones starting from the fields' defaults.
+    """
+
+    def __init__(self, model, unique: list[str]):
+        self.model, self.unique = model, unique
+        fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+        self.fields = [f.attname for f in fields]
+        self.defaults = {f.attname: f.get_default() for f in fields}
+
+    def new(self, **values) -> SimpleNamespace:
+        return SimpleNamespace(**{**self.defaults, **values})
+
+    def load(self, **filters) -> list[SimpleNamespace]:
+        rows = self.model.objects.filter(**filters).values(*self.fields)
+        return [SimpleNamespace(**row) for row in rows]
+
+    def write(self, rows) -> None:
+        """Insert the rows, or overwrite the ones that exist (by the unique columns)."""
+        values = [tuple(getattr(row, name) for name in self.fields) for row in rows]
+        rows_insert(self.model, self.fields, values, conflict=self.unique, update=True)
+
+
+VIDEOS = Table(VideoStats, ["generation", "video_id"])
+USERS = Table(UserStats, ["generation", "user_id"])
+PLATFORM = Table(PlatformStats, ["generation"])
+DAYS = Table(DailyMetric, ["generation", "day"])
+
+
+def _insert_new(model, columns: tuple[str, str], generation: int, pairs: list[tuple]) -> list:
+    """Insert the (generation, *pair) rows not there yet; return the pairs that were new.
+
+    The unique constraint decides, so nothing has to be loaded to know whether a viewer is
+    new, and two projectors can never both count one.
+    """
+    return rows_insert(
+        model,
+        ("generation", *columns),
+        [(generation, *pair) for pair in pairs],
+        conflict=("generation", *columns),
+        returning=columns,
+    )
 
 
 class Projector:
@@ -54,8 +122,11 @@ class Projector:
         self.complete = complete
         self.from_time = from_time
 
-    def project(self, events: list[StoredEvent]) -> int:
-        """Apply `events` (ascending positions) and write the result; return how many counted."""
+    def project(self, events: list) -> int:
+        """Apply `events` (rows of `events_list`, ascending positions) and write the result.
+
+        Returns how many events counted (those inside the generation's window).
+        """
         counted = [e for e in events if self.from_time is None or e.occurred_at >= self.from_time]
         if not self.complete:
             self.prefetch(counted)
@@ -66,11 +137,23 @@ class Projector:
         self.flush()
         return len(counted)
 
-    def prefetch(self, events: list[StoredEvent]) -> None:
+    def prefetch(self, events: list) -> None:
         raise NotImplementedError
 
     def flush(self) -> None:
         raise NotImplementedError
+
+
+def _user_id(e) -> int | None:
+    return e.payload["userId"] if "userId" in CATALOG[e.type].ids else None
+
+
+def _video_id(e) -> int | None:
+    if "videoId" in CATALOG[e.type].ids:
+        return e.payload["videoId"]
+    if e.type == "payment.processed":
+        return e.payload.get("videoId") or None  # optional; 0 and null mean "no video"
+    return None
 
 
 class ReadModels(Projector):
@@ -94,59 +177,49 @@ class ReadModels(Projector):
 
     def __init__(self, generation: int, *, complete: bool, from_time=None):
         super().__init__(generation, complete=complete, from_time=from_time)
-        self.videos: dict[int, VideoStats] = {}
-        self.users: dict[int, UserStats] = {}
+        self.videos: dict[int, SimpleNamespace] = {}
+        self.users: dict[int, SimpleNamespace] = {}
         self.viewers: set[tuple[int, int]] = set()
-        self.platform: PlatformStats | None = None
+        self.platform: SimpleNamespace | None = None
         self._dirty_videos: set[int] = set()
         self._dirty_users: set[int] = set()
-        self._new_viewers: list[VideoViewer] = []
-        self._new_views: list[ViewRecord] = []
+        self._maybe_new_viewers: list[tuple[int, int]] = []
+        self._new_views: list[tuple] = []
         self._forgotten_users: set[int] = set()
         self._finishing = False
 
     # loading and writing
 
-    def prefetch(self, events: list[StoredEvent]) -> None:
+    def prefetch(self, events: list) -> None:
         g = self.generation
-        video_ids = {e.payload["videoId"] for e in events if e.payload.get("videoId")}
-        user_ids = {e.payload["userId"] for e in events if e.payload.get("userId")}
-        pairs = {
-            (e.payload["videoId"], e.payload["userId"]) for e in events if e.type in VIEW_TYPES
-        }
-        missing_videos = video_ids - self.videos.keys()
+        missing_videos = {v for e in events if (v := _video_id(e))} - self.videos.keys()
         if missing_videos:
-            for row in VideoStats.objects.filter(generation=g, video_id__in=missing_videos):
+            for row in VIDEOS.load(generation=g, video_id__in=missing_videos):
                 self.videos[row.video_id] = row
-        missing_users = user_ids - self.users.keys()
+        missing_users = {u for e in events if (u := _user_id(e))} - self.users.keys()
         if missing_users:
-            for row in UserStats.objects.filter(generation=g, user_id__in=missing_users):
+            for row in USERS.load(generation=g, user_id__in=missing_users):
                 self.users[row.user_id] = row
-        missing_pairs = pairs - self.viewers
-        if missing_pairs:
-            match = Q()
-            for video_id, user_id in missing_pairs:
-                match |= Q(video_id=video_id, user_id=user_id)
-            found = VideoViewer.objects.filter(match, generation=g)
-            self.viewers.update(found.values_list("video_id", "user_id"))
         if self.platform is None:
-            self.platform = PlatformStats.objects.filter(generation=g).first()
+            self.platform = next(iter(PLATFORM.load(generation=g)), None)
 
     def flush(self) -> None:
         g = self.generation
         if self._forgotten_users:
             ViewRecord.objects.filter(generation=g, user_id__in=self._forgotten_users).delete()
             self._forgotten_users.clear()
-        ViewRecord.objects.bulk_create(self._new_views, batch_size=5000)
-        VideoViewer.objects.bulk_create(self._new_viewers, batch_size=5000)
-        self._new_views, self._new_viewers = [], []
+        rows_insert(ViewRecord, VIEW_FIELDS, self._new_views)
+        self._new_views = []
+        pairs, self._maybe_new_viewers = self._maybe_new_viewers, []
+        for video_id, _user_id in _insert_new(VideoViewer, ("video_id", "user_id"), g, pairs):
+            self.video(video_id).unique_viewers += 1
         if self.complete and not self._finishing:
             # Aggregates of a generation under construction are written once, at the end.
             return
-        _save_rows(VideoStats, [self.videos[i] for i in self._dirty_videos], VIDEO_FIELDS)
-        _save_rows(UserStats, [self.users[i] for i in self._dirty_users], USER_FIELDS)
+        VIDEOS.write(self.videos[i] for i in self._dirty_videos)
+        USERS.write(self.users[i] for i in self._dirty_users)
         if self.platform is not None:
-            _save_rows(PlatformStats, [self.platform], PLATFORM_FIELDS)
+            PLATFORM.write([self.platform])
         self._dirty_videos.clear()
         self._dirty_users.clear()
 
@@ -157,42 +230,42 @@ class ReadModels(Projector):
 
     # row access
 
-    def video(self, video_id: int) -> VideoStats:
+    def video(self, video_id: int) -> SimpleNamespace:
         row = self.videos.get(video_id)
         if row is None:
-            row = self.videos[video_id] = VideoStats(generation=self.generation, video_id=video_id)
+            row = self.videos[video_id] = VIDEOS.new(generation=self.generation, video_id=video_id)
         self._dirty_videos.add(video_id)
         return row
 
-    def user(self, user_id: int) -> UserStats:
+    def user(self, user_id: int) -> SimpleNamespace:
         row = self.users.get(user_id)
         if row is None:
-            row = self.users[user_id] = UserStats(generation=self.generation, user_id=user_id)
+            row = self.users[user_id] = USERS.new(generation=self.generation, user_id=user_id)
         self._dirty_users.add(user_id)
         return row
 
-    def totals(self) -> PlatformStats:
+    def totals(self) -> SimpleNamespace:
         if self.platform is None:
-            self.platform = PlatformStats(generation=self.generation)
+            self.platform = PLATFORM.new(generation=self.generation)
         return self.platform
 
     # event handlers
 
-    def on_user_registered(self, e: StoredEvent) -> None:
+    def on_user_registered(self, e) -> None:
         user = self.user(e.payload["userId"])
-        user.email = str(e.payload.get("email") or user.email)[:254]
-        user.first_name = str(e.payload.get("firstName") or user.first_name)[:50]
-        user.last_name = str(e.payload.get("lastName") or user.last_name)[:50]
+        user.email = text(e.payload.get("email"), 254) or user.email
+        user.first_name = text(e.payload.get("firstName"), 50) or user.first_name
+        user.last_name = text(e.payload.get("lastName"), 50) or user.last_name
         user.profile_active = True
         if user.registered_at is None:
             user.registered_at = e.occurred_at
             self.totals().users += 1
 
-    def on_user_logged_in(self, e: StoredEvent) -> None:
+    def on_user_logged_in(self, e) -> None:
         self.user(e.payload["userId"]).last_login_at = e.occurred_at
         self.totals().logins += 1
 
-    def on_user_deleted(self, e: StoredEvent) -> None:
+    def on_user_deleted(self, e) -> None:
         """Forget who the user was and what they watched; the anonymous counts stay."""
         user_id = e.payload["userId"]
         user = self.user(user_id)
@@ -201,60 +274,63 @@ class ReadModels(Projector):
         user.deleted_at = e.occurred_at
         user.profile_active = False
         user.email = user.first_name = user.last_name = ""
-        self._new_views = [v for v in self._new_views if v.user_id != user_id]
+        self._new_views = [v for v in self._new_views if v[2] != user_id]
         self._forgotten_users.add(user_id)
 
-    def on_profile_created(self, e: StoredEvent) -> None:
+    def on_profile_created(self, e) -> None:
         user = self.user(e.payload["userId"])
         user.profile_active = True
-        user.email = str(e.payload.get("email") or user.email)[:254]
+        user.email = text(e.payload.get("email"), 254) or user.email
 
-    def on_profile_deleted(self, e: StoredEvent) -> None:
+    def on_profile_deleted(self, e) -> None:
         self.user(e.payload["userId"]).profile_active = False
 
-    def _describe_video(self, video: VideoStats, data: dict) -> None:
-        video.title = str(data.get("title") or video.title)[:255]
-        video.category = str(data.get("category") or video.category)[:100]
+    def _describe_video(self, video: SimpleNamespace, data: dict) -> None:
+        video.title = text(data.get("title"), 255) or video.title
+        video.category = text(data.get("category"), 100) or video.category
         for key, attr in (("pricePerMinute", "price_per_minute"), ("uploadedBy", "uploaded_by")):
-            if isinstance(data.get(key), int):
-                setattr(video, attr, data[key])
-        if isinstance(data.get("duration"), int | float):
-            video.duration = float(data["duration"])
+            if (value := integer(data.get(key))) is not None:
+                setattr(video, attr, value)
+        if (duration := number(data.get("duration"))) is not None:
+            video.duration = duration
 
-    def on_video_uploaded(self, e: StoredEvent) -> None:
+    def on_video_uploaded(self, e) -> None:
         video = self.video(e.payload["videoId"])
         self._describe_video(video, e.payload)
         if video.status == "unknown":
             video.status = "processing"
 
-    def on_video_ready(self, e: StoredEvent) -> None:
+    def on_video_ready(self, e) -> None:
         video = self.video(e.payload["videoId"])
         self._describe_video(video, e.payload)
         if video.status not in ("ready", "deleted"):
             video.status = "ready"
             self.totals().videos += 1
 
-    def on_video_failed(self, e: StoredEvent) -> None:
+    def on_video_failed(self, e) -> None:
         video = self.video(e.payload["videoId"])
         if video.status != "deleted":
             if video.status == "ready":
                 self.totals().videos -= 1
             video.status = "failed"
 
-    def on_video_deleted(self, e: StoredEvent) -> None:
+    def on_video_deleted(self, e) -> None:
         video = self.video(e.payload["videoId"])
         if video.status == "ready":
             self.totals().videos -= 1
         video.status = "deleted"
 
-    def on_stream_started(self, e: StoredEvent) -> None:
+    def on_stream_started(self, e) -> None:
         self.totals().streams_started += 1
 
-    def on_stream_ended(self, e: StoredEvent) -> None:
+    def on_stream_ended(self, e) -> None:
         self.totals().streams_ended += 1
 
-    def on_view(self, e: StoredEvent) -> None:
-        """One view: counted on the video, the user and the platform, and kept in history."""
+    def on_view(self, e) -> None:
+        """One view: counted on the video, the user and the platform, and kept in history.
+
+        Whether the (video, user) pair is new, and so a unique viewer, is settled at flush.
+        """
         video_id, user_id = e.payload["videoId"], e.payload["userId"]
         seconds = e.payload["watchSeconds"]
         video, user, totals = self.video(video_id), self.user(user_id), self.totals()
@@ -263,10 +339,7 @@ class ReadModels(Projector):
         video.last_viewed_at = max(filter(None, [video.last_viewed_at, e.occurred_at]))
         if (video_id, user_id) not in self.viewers:
             self.viewers.add((video_id, user_id))
-            self._new_viewers.append(
-                VideoViewer(generation=self.generation, video_id=video_id, user_id=user_id)
-            )
-            video.unique_viewers += 1
+            self._maybe_new_viewers.append((video_id, user_id))
         if user.views == 0:
             totals.viewers += 1
         user.views += 1
@@ -274,27 +347,20 @@ class ReadModels(Projector):
         user.last_viewed_at = max(filter(None, [user.last_viewed_at, e.occurred_at]))
         totals.views += 1
         totals.watch_seconds += seconds
+        session_id = text(e.payload.get("sessionId"), 64) or ""
         self._new_views.append(
-            ViewRecord(
-                generation=self.generation,
-                position=e.position,
-                user_id=user_id,
-                video_id=video_id,
-                session_id=str(e.payload.get("sessionId") or "")[:64],
-                watch_seconds=seconds,
-                occurred_at=e.occurred_at,
-            )
+            (self.generation, e.position, user_id, video_id, session_id, seconds, e.occurred_at)
         )
 
-    def on_payment(self, e: StoredEvent) -> None:
+    def on_payment(self, e) -> None:
         """Billing's charge is the one source of revenue (stream events only echo it)."""
         amount = e.payload["amount"]
         self.user(e.payload["userId"]).amount_spent += amount
-        if e.payload.get("videoId"):
-            self.video(e.payload["videoId"]).revenue += amount
+        if video_id := _video_id(e):
+            self.video(video_id).revenue += amount
         self.totals().revenue += amount
 
-    def on_wallet_credited(self, e: StoredEvent) -> None:
+    def on_wallet_credited(self, e) -> None:
         self.user(e.payload["userId"]).amount_deposited += e.payload["amount"]
         self.totals().deposits += e.payload["amount"]
 
@@ -313,64 +379,53 @@ class DailyMetrics(Projector):
 
     def __init__(self, generation: int, *, complete: bool, from_time=None):
         super().__init__(generation, complete=complete, from_time=from_time)
-        self.days: dict[date, DailyMetric] = {}
+        self.days: dict[date, SimpleNamespace] = {}
         self.day_viewers: set[tuple[date, int]] = set()
         self._dirty: set[date] = set()
-        self._new_day_viewers: list[DailyViewer] = []
+        self._maybe_new_viewers: list[tuple[date, int]] = []
 
-    def prefetch(self, events: list[StoredEvent]) -> None:
-        g = self.generation
+    def prefetch(self, events: list) -> None:
         days = {self.day_of(e) for e in events} - self.days.keys()
         if days:
-            for row in DailyMetric.objects.filter(generation=g, day__in=days):
+            for row in DAYS.load(generation=self.generation, day__in=days):
                 self.days[row.day] = row
-        pairs = {(self.day_of(e), e.payload["userId"]) for e in events if e.type in VIEW_TYPES}
-        pairs -= self.day_viewers
-        if pairs:
-            match = Q()
-            for day, user_id in pairs:
-                match |= Q(day=day, user_id=user_id)
-            found = DailyViewer.objects.filter(match, generation=g)
-            self.day_viewers.update(found.values_list("day", "user_id"))
 
     def flush(self) -> None:
-        DailyViewer.objects.bulk_create(self._new_day_viewers, batch_size=5000)
-        self._new_day_viewers = []
-        _save_rows(DailyMetric, [self.days[d] for d in self._dirty], DAILY_FIELDS)
+        pairs, self._maybe_new_viewers = self._maybe_new_viewers, []
+        for day, _user_id in _insert_new(DailyViewer, ("day", "user_id"), self.generation, pairs):
+            # SQLite hands the date back as text, PostgreSQL as a date.
+            self.metric(date.fromisoformat(str(day))).viewers += 1
+        DAYS.write(self.days[d] for d in self._dirty)
         self._dirty.clear()
 
     @staticmethod
-    def day_of(e: StoredEvent) -> date:
+    def day_of(e) -> date:
         return e.occurred_at.astimezone(UTC).date()
 
-    def metric(self, e: StoredEvent) -> DailyMetric:
-        day = self.day_of(e)
+    def metric(self, day: date) -> SimpleNamespace:
         row = self.days.get(day)
         if row is None:
-            row = self.days[day] = DailyMetric(generation=self.generation, day=day)
+            row = self.days[day] = DAYS.new(generation=self.generation, day=day)
         self._dirty.add(day)
         return row
 
-    def on_view(self, e: StoredEvent) -> None:
-        metric = self.metric(e)
+    def on_view(self, e) -> None:
+        metric = self.metric(self.day_of(e))
         metric.views += 1
         metric.watch_seconds += e.payload["watchSeconds"]
         key = (metric.day, e.payload["userId"])
         if key not in self.day_viewers:
             self.day_viewers.add(key)
-            self._new_day_viewers.append(
-                DailyViewer(generation=self.generation, day=key[0], user_id=key[1])
-            )
-            metric.viewers += 1
+            self._maybe_new_viewers.append(key)
 
-    def on_payment(self, e: StoredEvent) -> None:
-        self.metric(e).revenue += e.payload["amount"]
+    def on_payment(self, e) -> None:
+        self.metric(self.day_of(e)).revenue += e.payload["amount"]
 
-    def on_wallet_credited(self, e: StoredEvent) -> None:
-        self.metric(e).deposits += e.payload["amount"]
+    def on_wallet_credited(self, e) -> None:
+        self.metric(self.day_of(e)).deposits += e.payload["amount"]
 
-    def on_user_registered(self, e: StoredEvent) -> None:
-        self.metric(e).new_users += 1
+    def on_user_registered(self, e) -> None:
+        self.metric(self.day_of(e)).new_users += 1
 
-    def on_stream_started(self, e: StoredEvent) -> None:
-        self.metric(e).streams_started += 1
+    def on_stream_started(self, e) -> None:
+        self.metric(self.day_of(e)).streams_started += 1

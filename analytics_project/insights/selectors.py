@@ -7,7 +7,7 @@ zero views, so its stats and history are zeros and empty lists (see docs/analyti
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import Count, Max
+from django.db.models import Count, Max, OuterRef, Subquery
 from django.db.models.functions import TruncMonth, TruncWeek
 
 from insights.models import (
@@ -36,6 +36,11 @@ class Snapshot:
     positions: dict[str, int]
     head_position: int
 
+    def key(self, *projectors: str) -> tuple:
+        """What an answer built on `projectors` depends on (the read cache's key)."""
+        positions = tuple(self.positions.get(p, 0) for p in projectors)
+        return (self.generation, self.from_time, *positions, self.head_position)
+
     def freshness(self, projector: str) -> dict:
         """Where the projection stands: `lagEvents` stored events it has not applied yet."""
         position = self.positions.get(projector, 0)
@@ -54,22 +59,45 @@ class Snapshot:
         }
 
 
-def snapshot_current() -> Snapshot:
-    """The active generation (0 before the first event: every read model is then empty)."""
-    head = ProjectionHead.objects.select_related("generation").first()
-    head_position = StoredEvent.objects.aggregate(p=Max("position"))["p"] or 0
-    if head is None:
-        return Snapshot(generation=0, from_time=None, positions={}, head_position=head_position)
-    positions = dict(
-        Checkpoint.objects.filter(generation_id=head.generation_id).values_list(
-            "projector", "position"
-        )
+def _checkpoint(projector: str) -> Subquery:
+    return Subquery(
+        Checkpoint.objects.filter(generation=OuterRef("generation"), projector=projector).values(
+            "position"
+        )[:1]
     )
+
+
+def snapshot_current() -> Snapshot:
+    """The active generation and its checkpoints, in one query (0 before the first event)."""
+    head_position = Subquery(StoredEvent.objects.order_by("-position").values("position")[:1])
+    row = (
+        ProjectionHead.objects.filter(pk=1)
+        .annotate(
+            read_models=_checkpoint(Checkpoint.READ_MODELS),
+            daily_metrics=_checkpoint(Checkpoint.DAILY_METRICS),
+            head_position=head_position,
+        )
+        .values_list(
+            "generation_id",
+            "generation__from_time",
+            "read_models",
+            "daily_metrics",
+            "head_position",
+        )
+        .first()
+    )
+    if row is None:
+        position = StoredEvent.objects.aggregate(p=Max("position"))["p"] or 0
+        return Snapshot(generation=0, from_time=None, positions={}, head_position=position)
+    generation, from_time, read_models, daily_metrics, position = row
     return Snapshot(
-        generation=head.generation_id,
-        from_time=head.generation.from_time,
-        positions=positions,
-        head_position=head_position,
+        generation=generation,
+        from_time=from_time,
+        positions={
+            Checkpoint.READ_MODELS: read_models or 0,
+            Checkpoint.DAILY_METRICS: daily_metrics or 0,
+        },
+        head_position=position or 0,
     )
 
 
@@ -106,9 +134,9 @@ def video_stats_get(*, video_id: int, snapshot: Snapshot | None = None) -> dict:
     }
 
 
-def video_stats_list(*, video_ids: list[int]) -> dict:
+def video_stats_list(*, video_ids: list[int], snapshot: Snapshot | None = None) -> dict:
     """Stats of several videos from one snapshot (zeros for a video nobody watched)."""
-    snapshot = snapshot_current()
+    snapshot = snapshot or snapshot_current()
     rows = {
         row.video_id: row
         for row in VideoStats.objects.filter(generation=snapshot.generation, video_id__in=video_ids)
@@ -143,9 +171,11 @@ def user_summary(row: UserStats | None, user_id: int) -> dict:
     }
 
 
-def user_history_get(*, user_id: int, limit: int = 50, offset: int = 0) -> dict:
+def user_history_get(
+    *, user_id: int, limit: int = 50, offset: int = 0, snapshot: Snapshot | None = None
+) -> dict:
     """The user's totals and their views newest first (deleted users keep no history)."""
-    snapshot = snapshot_current()
+    snapshot = snapshot or snapshot_current()
     g = snapshot.generation
     user = UserStats.objects.filter(generation=g, user_id=user_id).first()
     views = list(
@@ -218,8 +248,8 @@ def video_top_list(*, by: str = "views", limit: int = 10, snapshot: Snapshot | N
     return [video_payload(row, row.video_id) for row in rows]
 
 
-def revenue_get(*, limit: int = 10, offset: int = 0) -> dict:
-    snapshot = snapshot_current()
+def revenue_get(*, limit: int = 10, offset: int = 0, snapshot: Snapshot | None = None) -> dict:
+    snapshot = snapshot or snapshot_current()
     platform = platform_stats_get(snapshot=snapshot)
     by_video = VideoStats.objects.filter(generation=snapshot.generation, revenue__gt=0).order_by(
         "-revenue", "video_id"
@@ -331,8 +361,8 @@ def report_get(*, period: str, start: date, end: date, snapshot: Snapshot | None
     }
 
 
-def dashboard_get(*, today: date) -> dict:
-    snapshot = snapshot_current()
+def dashboard_get(*, today: date, snapshot: Snapshot | None = None) -> dict:
+    snapshot = snapshot or snapshot_current()
     start = today - timedelta(days=6)
     last_week = report_get(period="daily", start=start, end=today, snapshot=snapshot)
     return {

@@ -1,8 +1,6 @@
 """DRF authentication classes shared by every service. No network call: all checks are local."""
 
-import threading
 import time
-from collections import OrderedDict
 
 from rest_framework import status
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
@@ -11,6 +9,7 @@ from rest_framework_simplejwt.authentication import JWTStatelessUserAuthenticati
 from rest_framework_simplejwt.exceptions import InvalidToken
 
 from common.auth import service_tokens
+from common.lru import LRU
 
 
 class TokenRejected(APIException):
@@ -49,27 +48,19 @@ class VerifiedTokens:
     """The last `size` verified tokens of this process and whom they name, until they expire."""
 
     def __init__(self, size: int = 4096):
-        self._entries: OrderedDict[bytes, tuple[tuple, float]] = OrderedDict()
-        self._lock = threading.Lock()
-        self._size = size
+        self._entries: LRU[tuple[tuple, float]] = LRU(max_entries=size)
 
     def get(self, raw: bytes):
-        with self._lock:
-            entry = self._entries.get(raw)
-            if entry is None:
-                return None
-            if entry[1] <= time.time():
-                del self._entries[raw]
-                return None
-            self._entries.move_to_end(raw)
-            return entry[0]
+        entry = self._entries.get(raw)
+        if entry is None:
+            return None
+        if entry[1] <= time.time():
+            self._entries.pop(raw)
+            return None
+        return entry[0]
 
     def put(self, raw: bytes, found: tuple, *, expires_at: float) -> None:
-        with self._lock:
-            self._entries[raw] = (found, expires_at)
-            self._entries.move_to_end(raw)
-            while len(self._entries) > self._size:
-                self._entries.popitem(last=False)
+        self._entries.put(raw, (found, expires_at))
 
 
 _verified = VerifiedTokens()

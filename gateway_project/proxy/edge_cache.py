@@ -19,13 +19,13 @@ import socket
 import threading
 import time
 import uuid
-from collections import OrderedDict
 from dataclasses import dataclass
 
 from django.conf import settings
 from kombu import Queue, binding
 
 from common.events.topology import EVENTS_EXCHANGE
+from common.lru import LRU
 
 logger = logging.getLogger(__name__)
 
@@ -52,42 +52,29 @@ class Entry:
 
 class EdgeCache:
     def __init__(self, max_entries: int = MAX_ENTRIES, max_bytes: int = MAX_TOTAL_BYTES):
-        self._entries: OrderedDict[str, Entry] = OrderedDict()
-        self._lock = threading.Lock()
-        self._max, self._max_bytes, self._bytes = max_entries, max_bytes, 0
+        # Bounded in entries and bytes: junk query strings cannot grow it past either.
+        self._entries: LRU[Entry] = LRU(
+            max_entries=max_entries, max_bytes=max_bytes, weigh=lambda entry: len(entry.body)
+        )
+        self._lock = threading.Lock()  # a put and a purge never interleave
         self.generation = 0
         self.live = threading.Event()
 
     def get(self, key: str) -> Entry | None:
-        if not self.live.is_set():
-            return None
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is not None:
-                self._entries.move_to_end(key)
-            return entry
+        return self._entries.get(key) if self.live.is_set() else None
 
     def put(self, key: str, entry: Entry, *, generation: int) -> bool:
         """Keep `entry` unless a purge happened since `generation` was read, or not live."""
         with self._lock:
             if generation != self.generation or not self.live.is_set():
                 return False
-            replaced = self._entries.pop(key, None)
-            self._bytes += len(entry.body) - (len(replaced.body) if replaced else 0)
-            self._entries[key] = entry
-            # Bounded in entries and bytes: junk query strings cannot grow it past either.
-            while len(self._entries) > self._max or self._bytes > self._max_bytes:
-                self._bytes -= len(self._entries.popitem(last=False)[1].body)
-            return True
+            return self._entries.put(key, entry)
 
     def purge(self, tags: set[str] | None = None) -> int:
         """Drop the entries carrying any of `tags` (all of them when None)."""
         with self._lock:
             self.generation += 1
-            doomed = [k for k, e in self._entries.items() if tags is None or e.tags & tags]
-            for key in doomed:
-                self._bytes -= len(self._entries.pop(key).body)
-            return len(doomed)
+            return self._entries.drop_where(lambda entry: tags is None or bool(entry.tags & tags))
 
 
 cache = EdgeCache()

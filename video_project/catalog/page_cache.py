@@ -12,16 +12,17 @@ everything.
 """
 
 import hashlib
-import threading
 import uuid
-from collections import OrderedDict
 from dataclasses import dataclass
 
 from django.db import connection
 
 from catalog.models import CatalogVersion
+from common.lru import LRU
 
 MAX_ENTRIES = 2048
+# The key holds the caller's query (search text, say): bytes bound it as well as entries.
+MAX_BYTES = 16 * 2**20
 
 
 @dataclass(frozen=True)
@@ -58,32 +59,23 @@ def viewer_scope(*, viewer_id: int | None, is_staff: bool) -> str:
 class PageCache:
     """A bounded LRU of built answers; an entry of an older version counts as a miss."""
 
-    def __init__(self, max_entries: int = MAX_ENTRIES):
-        self._entries: OrderedDict[tuple, Page] = OrderedDict()
-        self._lock = threading.Lock()
-        self._max = max_entries
+    def __init__(self, max_entries: int = MAX_ENTRIES, max_bytes: int = MAX_BYTES):
+        self._entries: LRU[Page] = LRU(
+            max_entries=max_entries, max_bytes=max_bytes, weigh=lambda page: len(page.body)
+        )
 
     def get(self, key: tuple, version: str) -> Page | None:
-        with self._lock:
-            page = self._entries.get(key)
-            if page is None or page.version != version:
-                return None
-            self._entries.move_to_end(key)
-            return page
+        page = self._entries.get(key)
+        return page if page is not None and page.version == version else None
 
     def put(self, key: tuple, version: str, body: bytes) -> Page:
         digest = hashlib.blake2b(repr((version, key)).encode(), digest_size=12).hexdigest()
         page = Page(version, body, f'"{digest}"')
-        with self._lock:
-            self._entries[key] = page
-            self._entries.move_to_end(key)
-            while len(self._entries) > self._max:
-                self._entries.popitem(last=False)
+        self._entries.put(key, page)
         return page
 
     def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
+        self._entries.clear()
 
 
 listings = PageCache()

@@ -12,3 +12,13 @@ def client_for():
         return APIClient(HTTP_AUTHORIZATION=bearer(user_id, is_staff=is_staff)["Authorization"])
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def empty_read_cache():
+    """Each test starts with an empty read cache (ids restart when a test database rolls back)."""
+    from insights.readcache import answers
+
+    answers.clear()
+    yield
+    answers.clear()

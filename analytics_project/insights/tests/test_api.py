@@ -2,7 +2,6 @@ import pytest
 from rest_framework.test import APIClient
 
 from common.testing.tokens import user_token
-from insights import services
 from insights.models import StoredEvent
 from insights.tests.factories import paid, ready, registered, watched
 
@@ -159,7 +158,6 @@ def test_platform_top_videos_revenue_and_dashboard(client_for):
     watched(user=2, video=2, seconds=60)
     watched(user=1, video=1, seconds=600)
     paid(user=1, video=1, amount=100)
-    services.daily_metrics_catch_up()
     client = client_for(1)
 
     platform = client.get(f"{BASE}/cqrs/platform/stats").json()
@@ -184,7 +182,6 @@ def test_platform_top_videos_revenue_and_dashboard(client_for):
 def test_period_reports_and_their_bad_input(client_for):
     client = client_for(1)
     watched(user=1, video=1, seconds=10, when="2026-02-28T23:00:00+00:00")
-    services.daily_metrics_catch_up()
 
     monthly = client.get(f"{BASE}/reports/monthly", {"from": "2026-01-15", "to": "2026-03-02"})
     assert monthly.status_code == 200

@@ -125,7 +125,7 @@ def test_events_on_the_bus_reach_every_projection_and_replay_agrees(analytics_pl
         report = requests.get(url, headers=headers, timeout=5).json()
         return report if report["freshness"]["lagEvents"] == 0 else None
 
-    report = wait_for(daily_caught_up, timeout=30, what="the lagging daily metrics")
+    report = wait_for(daily_caught_up, timeout=30, what="the daily metrics")
     today = report["rows"][-1]
     figures = (today["views"], today["watchTime"], today["revenue"], today["newUsers"])
     assert figures == (1, 125, 30, 1)

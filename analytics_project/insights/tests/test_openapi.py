@@ -64,8 +64,10 @@ def test_query_parameters_and_refusals_are_described():
         "period": "path",
         "from": "query",
         "to": "query",
+        "If-None-Match": "header",
     }
-    assert {p["name"] for p in top["parameters"]} == {"limit", "by"}
+    assert {p["name"] for p in top["parameters"]} == {"limit", "by", "If-None-Match"}
+    assert "304" in report["responses"] and "304" in top["responses"]
     assert set(record["responses"]) == {"201", "400", "401", "403", "413"}
     assert record["responses"]["403"]["content"]["application/json"]["schema"]["$ref"] == ERROR
     assert "409" in paths[f"{BASE}/cqrs/replay-events"]["post"]["responses"]

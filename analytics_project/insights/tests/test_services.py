@@ -170,16 +170,29 @@ def test_the_saga_tasks_return_the_contracted_shapes():
     assert saga.delete_profile(saga_id="s", user_id=5) == {"deleted": True}
 
 
-def test_daily_metrics_lag_until_caught_up():
+def test_stored_events_show_as_lag_until_the_projector_applies_them():
     watched(user=1, video=1, seconds=10, when="2026-03-01T10:00:00+00:00")
-    watched(user=2, video=1, seconds=20, when="2026-03-01T11:00:00+00:00")
+    positions = services.events_append(
+        events=[
+            services.NewEvent(
+                uuid.uuid4(),
+                "video.watched",
+                {"sessionId": "s", "userId": 2, "videoId": 1, "watchSeconds": 20},
+                "/streamify/streaming",
+                "2026-03-01T11:00:00+00:00",
+            )
+        ]
+    )
 
     result = report("daily", "2026-03-01", "2026-03-01")
-    assert result["rows"][0]["views"] == 0
-    assert result["freshness"]["lagEvents"] == 2
+    stats = selectors.video_stats_get(video_id=1)
+    assert (result["rows"][0]["views"], stats["totalViews"]) == (1, 1)
+    assert result["freshness"]["lagEvents"] == stats["freshness"]["lagEvents"] == 1
+    [position] = positions.values()
+    assert stats["freshness"]["headPosition"] == position
 
-    assert services.daily_metrics_catch_up() == 2
-    assert services.daily_metrics_catch_up() == 0
+    assert services.projections_catch_up() == 1
+    assert services.projections_catch_up() == 0
 
     result = report("daily", "2026-03-01", "2026-03-01")
     assert result["rows"][0] == {
@@ -195,8 +208,8 @@ def test_daily_metrics_lag_until_caught_up():
         "uniqueViewers": 2,
     }
     assert result["freshness"]["lagEvents"] == 0
-    checkpoint = Checkpoint.objects.get(projector=Checkpoint.DAILY_METRICS)
-    assert checkpoint.position == StoredEvent.objects.order_by("-position").first().position
+    assert selectors.video_stats_get(video_id=1)["totalViews"] == 2
+    assert set(Checkpoint.objects.values_list("position", flat=True)) == {position}
 
 
 def report(period: str, start: str, end: str) -> dict:
@@ -211,7 +224,6 @@ def test_reports_split_at_the_utc_day_boundary():
     watched(user=2, video=1, seconds=20, when="2026-06-01T01:30:00+02:00")
     watched(user=1, video=1, seconds=30, when="2026-06-01T00:00:00+00:00")
     paid(user=1, video=1, amount=7, when="2026-06-01T00:00:01+00:00")
-    services.daily_metrics_catch_up()
 
     daily = report("daily", "2026-05-31", "2026-06-01")
     rows = [(r["period"], r["views"], r["watchTime"], r["uniqueViewers"], r["revenue"])
@@ -238,7 +250,6 @@ def test_weekly_viewers_are_distinct_across_days():
     for day in ("2026-06-01", "2026-06-02", "2026-06-03"):
         watched(user=1, video=1, seconds=10, when=f"{day}T12:00:00+00:00")
     watched(user=2, video=1, seconds=10, when="2026-06-03T12:00:00+00:00")
-    services.daily_metrics_catch_up()
 
     weekly = report("weekly", "2026-06-01", "2026-06-07")
 

@@ -1,0 +1,66 @@
+"""Analytics answers kept per process, keyed by the projection positions they were built from.
+
+An answer depends on its route and parameters, on who asks when the data is personal, and on
+the snapshot of the projections it reads: the generation, its window, the checkpoint of each
+projection read, and the store's head position (shown in `freshness`). `selectors.snapshot_current`
+reads all of that in one query; when none of it moved, the kept answer is the answer. An event
+applied moves a checkpoint, a new event moves the head, a replay changes the generation: each
+makes a new key, so nothing stale can match, and old keys age out of the LRU.
+
+Every answer carries a strong ETag (a hash of its bytes) and `Cache-Control: private, no-cache`:
+a browser or gateway may keep it but asks again each time, and If-None-Match with the current
+ETag costs the snapshot query and a 304 without a body. The cache is bounded by the bytes it
+holds, and lives in process memory only.
+"""
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.http import HttpResponse, HttpResponseNotModified
+from rest_framework.renderers import JSONRenderer
+
+from common.conditional import client_holds
+from common.lru import LRU
+
+MAX_BYTES = 4 * 2**20
+MAX_ENTRIES = 4096
+CACHE_CONTROL = "private, no-cache"
+
+
+@dataclass(frozen=True)
+class Answer:
+    body: bytes
+    etag: str
+
+
+def answer_cache(max_bytes: int = MAX_BYTES) -> LRU[Answer]:
+    return LRU(max_entries=MAX_ENTRIES, max_bytes=max_bytes, weigh=lambda a: len(a.body))
+
+
+answers = answer_cache()
+
+
+def _rendered(data: dict) -> Answer:
+    body = JSONRenderer().render(data)
+    return Answer(body=body, etag=f'"{hashlib.blake2b(body, digest_size=16).hexdigest()}"')
+
+
+def cached_answer(request, *, key: tuple, build: Callable[[], dict]) -> HttpResponse:
+    """The answer for `key` (building and keeping it if it is not kept), or 304 if unchanged.
+
+    `key` must hold everything the answer depends on, the caller's identity included when the
+    answer is personal; `build` is called only on a miss.
+    """
+    answer = answers.get(key)
+    if answer is None:
+        answer = _rendered(build())
+        answers.put(key, answer)
+    if client_holds(request, answer.etag):
+        response = HttpResponseNotModified()
+    else:
+        response = HttpResponse(answer.body, content_type="application/json")
+    response["ETag"] = answer.etag
+    response["Cache-Control"] = CACHE_CONTROL
+    response["Vary"] = "Authorization"
+    return response
