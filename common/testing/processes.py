@@ -16,10 +16,19 @@ from common.paths import REPO_ROOT
 BIN = Path(sys.executable).parent
 
 
+_given_ports: set[int] = set()
+
+
 def free_port() -> int:
-    with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A port nothing listens on now, and never one this process handed out before: a
+    platform's ports are drawn together and bound later, so two draws must not collide."""
+    while True:
+        with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if port not in _given_ports:
+            _given_ports.add(port)
+            return port
 
 
 class Process:

@@ -71,6 +71,11 @@ class Platform:
         process = web_process(service, port, env=self.env(**env), log_dir=self.logs).start()
         self.processes.append(process)
         wait_http_ok(self.url(service, "/health"), timeout=60, process=process)
+        # Whoever answered must be this service: a port taken meanwhile by another process
+        # would otherwise pass for it.
+        answered = requests.get(self.url(service, "/health/live"), timeout=5).json()
+        if answered.get("service") != service or not process.alive():
+            raise RuntimeError(f"port {port} answers as {answered}, not {service}")
         return process
 
     def start_worker(
