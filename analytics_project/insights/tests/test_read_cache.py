@@ -1,11 +1,12 @@
 """The read cache: answers keyed by projection positions, revalidated by ETag, private per user."""
 
 import threading
+from datetime import UTC, datetime
 
 import pytest
 from django.db import connection
 
-from insights import services
+from insights import selectors, services
 from insights.models import StoredEvent
 from insights.tests.factories import paid, ready, registered, watched
 
@@ -24,6 +25,21 @@ READS = [
     "cqrs/user/1/history",
     "cqrs/platform/stats",
 ]
+
+
+@pytest.mark.django_db
+def test_the_snapshot_key_is_what_the_orm_reads_from_the_head():
+    watched(user=1, video=1)
+    services.replay_run(from_time=datetime(2026, 1, 1, tzinfo=UTC))
+    watched(user=2, video=1)
+
+    snapshot = selectors.snapshot_current()
+
+    generation, from_time, read_models, daily, head = selectors._snapshot_query().first()
+    assert snapshot.from_time == from_time == datetime(2026, 1, 1, tzinfo=UTC)
+    assert (snapshot.generation, snapshot.head_position) == (generation, head) == (2, head)
+    assert snapshot.positions == {"read_models": read_models, "daily_metrics": daily}
+    assert read_models == head == StoredEvent.objects.latest("position").position
 
 
 @pytest.mark.django_db
