@@ -58,3 +58,31 @@ def test_a_forged_token_is_never_remembered(decodes):
 
     assert [_balance(forged).status_code for _ in range(2)] == [403, 403]
     assert decodes == [forged, forged]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_users_read_only_their_own_balance_under_concurrent_load(live_server):
+    """The token cache maps a token to its user: under load from both users at once, each
+    answer is the caller's own balance, never the other's."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import requests
+
+    from wallets.services import deposit_create
+
+    deposit_create(user_id=51, amount=111)
+    deposit_create(user_id=52, amount=222)
+    tokens = {51: user_token(51), 52: user_token(52)}
+    url = f"{live_server.url}/api/billing/balance"
+
+    def read(user_id: int) -> tuple[int, dict]:
+        with requests.Session() as http:
+            header = {"Authorization": f"Bearer {tokens[user_id]}"}
+            return user_id, [http.get(url, headers=header, timeout=10).json() for _ in range(25)]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        runs = list(pool.map(read, [51, 52] * 4))
+
+    expected = {51: {"userId": 51, "balance": 111}, 52: {"userId": 52, "balance": 222}}
+    for user_id, answers in runs:
+        assert answers == [expected[user_id]] * 25
