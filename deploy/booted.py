@@ -21,6 +21,7 @@ import requests
 
 from common.env import DEFAULT_HTTP_PORTS, SERVICES
 from common.paths import REPO_ROOT
+from common.testing.processes import cpu_seconds, descendants
 
 FLOWER_PORT = 5555
 
@@ -143,20 +144,6 @@ def _free_ports() -> dict[str, str]:
     return {name: str(free_port()) for name in names}
 
 
-def descendants(pid: int) -> list[int]:
-    out = subprocess.run(["ps", "-e", "-o", "pid=,ppid="], capture_output=True, text=True).stdout
-    children: dict[int, list[int]] = {}
-    for line in out.splitlines():
-        child, parent = map(int, line.split())
-        children.setdefault(parent, []).append(child)
-    found, stack = [], [pid]
-    while stack:
-        for child in children.get(stack.pop(), []):
-            found.append(child)
-            stack.append(child)
-    return found
-
-
 def memory_kb(pid: int) -> tuple[int, int]:
     """(RSS, PSS) of one process in KiB; PSS shares each shared page among its users."""
     rss = pss = 0
@@ -178,19 +165,6 @@ def command_line(pid: int) -> str:
             return handle.read().replace(b"\0", b" ").decode(errors="replace").strip()
     except FileNotFoundError:
         return ""
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
-        except FileNotFoundError:
-            pass
-    return total / ticks
 
 
 def idle_cpu_percent(pids: list[int], seconds: float) -> float:

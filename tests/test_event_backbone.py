@@ -4,17 +4,15 @@
 test here that fails if the mechanism is removed.
 """
 
-import sqlite3
 import subprocess
 import sys
 import time
 import uuid
-from contextlib import contextmanager
 
-import psycopg2
 import pytest
 
 from common.paths import REPO_ROOT
+from common.testing.locks import writes_held
 from common.testing.processes import wait_for
 from tests.conftest import BACKENDS
 from tests.support.tcp_proxy import TcpProxy
@@ -170,23 +168,6 @@ def test_broker_down_at_commit_the_event_waits_in_the_outbox(make_platform):
         proxy.stop()
 
 
-@contextmanager
-def billing_writes_blocked(platform):
-    """Hold billing's database so that its event handler stops inside its transaction."""
-    if platform.embedded:
-        holder = sqlite3.connect(platform.var / "db" / "billing.sqlite3", isolation_level=None)
-        holder.execute("BEGIN IMMEDIATE")
-    else:
-        holder = psycopg2.connect(platform.database_urls["billing"])
-        with holder.cursor() as cursor:
-            cursor.execute("LOCK TABLE wallets_wallet IN ACCESS EXCLUSIVE MODE")
-    try:
-        yield
-    finally:
-        holder.rollback()
-        holder.close()
-
-
 def handler_waiting(platform) -> bool:
     """Billing's worker has taken the event and its handler waits for the database."""
     if platform.embedded:
@@ -211,7 +192,12 @@ def test_worker_killed_mid_handler_the_event_is_redelivered_and_applied_once(mak
     platform.start_worker("auth")
     worker = platform.start_worker("billing")
 
-    with billing_writes_blocked(platform):
+    billing_db = (
+        platform.var / "db" / "billing.sqlite3"
+        if platform.embedded
+        else platform.database_urls["billing"]
+    )
+    with writes_held(billing_db, table="wallets_wallet"):
         user = register(platform)
         wait_for(lambda: handler_waiting(platform), timeout=30, what="billing handler blocked")
         time.sleep(0.5)

@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT), str(ROOT / "analytics_project")]
 
 from common.testing.postgres import temporary_databases  # noqa: E402
+from common.testing.processes import cpu_seconds  # noqa: E402
 
 USERS, VIDEOS, DAYS = 10_000, 1_000, 90
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -231,12 +232,6 @@ def wait_applied(ingest: Ingest, target: int, *, timeout: float) -> tuple[float,
     raise TimeoutError(f"{ingest.applied()} of {target} applied, no progress for 30 s")
 
 
-def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) the process has used so far, all its threads included."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def profile_worker(pid: int, seconds: int, folder: Path) -> subprocess.Popen:
     spy = Path(sys.executable).parent / "py-spy"
     folder.mkdir(parents=True, exist_ok=True)
@@ -279,9 +274,9 @@ def bench_ingest(count: int, rate: float, seconds: float, rng, profile: Path | N
             print(f"ingest: published {count} events in {took:.1f}s ({count / took:.0f}/s)")
             worker = ingest.start_worker()
             spy = profile_worker(worker.pid, 20, profile) if profile else None
-            cpu = cpu_seconds(worker.pid)
+            cpu = cpu_seconds([worker.pid])
             first, last = wait_applied(ingest, count, timeout=max(600, count / 20))
-            cpu = cpu_seconds(worker.pid) - cpu
+            cpu = cpu_seconds([worker.pid]) - cpu
             load = os.getloadavg()[0]
             print(f"ingest backlog: {count} events applied in {last - first:.2f}s "
                   f"= {count / max(last - first, 1e-9):.0f} events/s (first to last); "

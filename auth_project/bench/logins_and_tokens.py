@@ -29,6 +29,7 @@ from common.testing.processes import (
     Process,
     free_port,
     manage,
+    tree_cpu_seconds,
     wait_for,
     wait_http_ok,
     web_process,
@@ -123,9 +124,9 @@ def test_login_requests_per_second(platform):
     body = {"email": "demo@streamify.local", "password": "streamify-demo"}
     for server, (url, pid) in platform.servers.items():
         assert requests.post(f"{url}/api/auth/login", json=body, timeout=30).status_code == 200
-        cpu_before = _tree_cpu_seconds(pid)
+        cpu_before = tree_cpu_seconds(pid)
         rate, total, elapsed = _logins_per_second(url, body, clients=4)
-        cpu_ms = (_tree_cpu_seconds(pid) - cpu_before) / total * 1000
+        cpu_ms = (tree_cpu_seconds(pid) - cpu_before) / total * 1000
         with psycopg2.connect(platform.database) as conn, conn.cursor() as cursor:
             cursor.execute("SELECT password FROM accounts_user WHERE email = %s", (body["email"],))
             stored = cursor.fetchone()[0]
@@ -140,27 +141,6 @@ def test_login_requests_per_second(platform):
             f" a login, so at most {cores * 1000 / cpu_ms:.0f} req/s on {cores} idle cores;"
             f" stored hash {shown}"
         )
-
-
-def _tree_cpu_seconds(pid: int) -> float:
-    """User + system CPU time of process `pid` and every descendant, from /proc."""
-    parents, used = {}, {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        parents[int(entry)] = int(fields[1])
-        used[int(entry)] = int(fields[11]) + int(fields[12])
-    tree, grown = {pid}, True
-    while grown:
-        children = {child for child, parent in parents.items() if parent in tree} - tree
-        tree |= children
-        grown = bool(children)
-    return sum(used.get(p, 0) for p in tree) / os.sysconf("SC_CLK_TCK")
 
 
 def _logins_per_second(url: str, body: dict, *, clients: int) -> tuple[float, int, float]:

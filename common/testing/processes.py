@@ -148,3 +148,36 @@ def manage(service: str, *args: str, env: dict, timeout: float = 120) -> str:
     if result.returncode != 0:
         raise RuntimeError(f"manage.py {' '.join(args)} ({service}) failed:\n{result.stderr}")
     return result.stdout
+
+
+def descendants(pid: int) -> list[int]:
+    out = subprocess.run(["ps", "-e", "-o", "pid=,ppid="], capture_output=True, text=True).stdout
+    children: dict[int, list[int]] = {}
+    for line in out.splitlines():
+        child, parent = map(int, line.split())
+        children.setdefault(parent, []).append(child)
+    found, stack = [], [pid]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            found.append(child)
+            stack.append(child)
+    return found
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """CPU time (user + system, all threads) the processes `pids` have used so far."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except FileNotFoundError:
+            pass
+    return total / ticks
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time of process `pid` and every descendant."""
+    return cpu_seconds([pid, *descendants(pid)])

@@ -8,7 +8,6 @@ For the sagas it also shows where their time goes: each step from sent to answer
 log's own timestamps) and the CPU each process of the platform spent per saga.
 """
 
-import os
 import statistics
 import threading
 import time
@@ -18,6 +17,8 @@ import psycopg2
 import requests
 from graph.tests.test_graphql_live import graph_platform  # noqa: F401 - fixture
 from registration.tests.test_saga_live import saga_platform  # noqa: F401 - fixture
+
+from common.testing.processes import tree_cpu_seconds
 
 CONCURRENCY = 8
 SECONDS = 4.0
@@ -61,22 +62,6 @@ def load(send, *, seconds: float = SECONDS, concurrency: int = CONCURRENCY) -> d
         "p50_ms": round(statistics.median(latencies) * 1000, 1) if latencies else None,
         "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 1) if latencies else None,
     }
-
-
-def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) of process group `pid` (a test Process and its children)."""
-    total = 0.0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == pid:  # the process group
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
 
 
 def step_timings(database: str, since: float) -> dict:
@@ -137,10 +122,10 @@ def test_saga_throughput_and_latency(saga_platform):  # noqa: F811
 
     load(register, seconds=1, concurrency=4)  # warm every process's connections
     processes = dict(saga_platform.processes)
-    before = {name: cpu_seconds(process.pid) for name, process in processes.items()}
+    before = {name: tree_cpu_seconds(process.pid) for name, process in processes.items()}
     since = time.time()
     sagas = load(register, seconds=8, concurrency=4)
-    spent = {name: cpu_seconds(p.pid) - before[name] for name, p in processes.items()}
+    spent = {name: tree_cpu_seconds(p.pid) - before[name] for name, p in processes.items()}
 
     print(f"\nregistration sagas (4 clients): {sagas}")
     print(f"p50 ms, sent to answered: {step_timings(saga_platform.databases['gateway'], since)}")

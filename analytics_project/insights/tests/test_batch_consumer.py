@@ -4,16 +4,15 @@ Real processes on both kinds of backend: the analytics worker as `make run` star
 published as the outbox relay publishes them.
 """
 
-import sqlite3
 import threading
 import time
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 
-import psycopg2
 import pytest
 from django.db import connection, transaction
 
 from common.events.envelope import make_envelope
+from common.testing.locks import writes_held
 from common.testing.processes import wait_for
 from insights import selectors, services
 from insights.models import StoredEvent
@@ -70,23 +69,6 @@ def test_a_backlog_is_applied_in_a_few_transactions_with_duplicates_once_and_the
     assert "userId" in error
 
 
-@contextmanager
-def writes_blocked(bus):
-    """Hold the analytics database so the worker's batch stops inside its transaction."""
-    if bus.embedded:
-        holder = sqlite3.connect(bus.var / "db" / "analytics.sqlite3", isolation_level=None)
-        holder.execute("BEGIN IMMEDIATE")
-    else:
-        holder = psycopg2.connect(bus.database_url)
-        with holder.cursor() as cursor:
-            cursor.execute("LOCK TABLE insights_storedevent IN ACCESS EXCLUSIVE MODE")
-    try:
-        yield
-    finally:
-        holder.rollback()
-        holder.close()
-
-
 def batch_waiting(bus, count: int) -> bool:
     """The worker has taken the `count` messages and appending them waits for the database.
 
@@ -109,7 +91,8 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_applies_nothing_twice(bus_f
     backlog = views(400)
     bus.publish(backlog)
 
-    with writes_blocked(bus):
+    analytics_db = bus.var / "db" / "analytics.sqlite3" if bus.embedded else bus.database_url
+    with writes_held(analytics_db, table="insights_storedevent"):
         worker = bus.start_worker()
         wait_for(lambda: batch_waiting(bus, 400), timeout=60, what="the batch blocked")
         time.sleep(1)
