@@ -62,6 +62,25 @@ def _read(
     return cached_answer(request, key=key, build=lambda: build(snapshot))
 
 
+def _video_stats(request, video_id: int):
+    return _read(
+        request,
+        "video",
+        lambda snapshot: selectors.video_stats_get(video_id=video_id, snapshot=snapshot),
+        params=(video_id,),
+    )
+
+
+def _history(request, user_id: int, page: dict):
+    return _read(
+        request,
+        "history",
+        lambda snapshot: selectors.user_history_get(user_id=user_id, snapshot=snapshot, **page),
+        params=(user_id, page["limit"], page["offset"]),
+        personal=True,
+    )
+
+
 # Every read answers with an ETag and may be revalidated with it.
 IF_NONE_MATCH = OpenApiParameter(
     "If-None-Match",
@@ -280,12 +299,7 @@ class VideoReportView(APIView):
         responses={200: VideoStatsReadSerializer, **error_responses(USER_TOKEN_ERRORS)},
     )
     def get(self, request, video_id: int):
-        return _read(
-            request,
-            "video",
-            lambda snapshot: selectors.video_stats_get(video_id=video_id, snapshot=snapshot),
-            params=(video_id,),
-        )
+        return _video_stats(request, video_id)
 
 
 class MyReportView(APIView):
@@ -299,13 +313,7 @@ class MyReportView(APIView):
     def get(self, request):
         page = _parse(PageSerializer, request.query_params)
         user_id = int(request.user.id)
-        return _read(
-            request,
-            "history",
-            lambda snapshot: selectors.user_history_get(user_id=user_id, snapshot=snapshot, **page),
-            params=(user_id, page["limit"], page["offset"]),
-            personal=True,
-        )
+        return _history(request, user_id, page)
 
 
 class TopVideosView(APIView):
@@ -475,12 +483,7 @@ class VideoStatsView(APIView):
         responses={200: VideoStatsReadSerializer, **error_responses(USER_TOKEN_ERRORS)},
     )
     def get(self, request, video_id: int):
-        return _read(
-            request,
-            "video",
-            lambda snapshot: selectors.video_stats_get(video_id=video_id, snapshot=snapshot),
-            params=(video_id,),
-        )
+        return _video_stats(request, video_id)
 
 
 class VideoStatsListView(APIView):
@@ -528,13 +531,7 @@ class UserHistoryView(APIView):
         if user_id != int(request.user.id) and not getattr(request.user, "is_staff", False):
             raise PermissionDenied("You may read only your own viewing history")
         page = _parse(PageSerializer, request.query_params)
-        return _read(
-            request,
-            "history",
-            lambda snapshot: selectors.user_history_get(user_id=user_id, snapshot=snapshot, **page),
-            params=(user_id, page["limit"], page["offset"]),
-            personal=True,
-        )
+        return _history(request, user_id, page)
 
 
 class PlatformStatsView(APIView):
