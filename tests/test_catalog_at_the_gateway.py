@@ -11,15 +11,11 @@ from common.testing.processes import wait_for
 from common.testing.tokens import user_claims
 from deploy.bench_http import clip
 
-CLOSED = "http://127.0.0.1:9"
-
 
 @pytest.mark.parametrize("kind", ["embedded", "real"])
 def test_a_deleted_video_leaves_the_gateways_catalog_with_its_event(make_platform, kind, tmp_path):
     platform = make_platform(kind, ["video", "gateway"])
-    platform.extra_env.update({f"{s.upper()}_URL": CLOSED for s in ("auth", "streaming")})
-    platform.extra_env.update({f"{s.upper()}_URL": CLOSED for s in ("billing", "analytics")})
-    platform.prepare("video", "gateway")
+    platform.upstreams_closed("auth", "streaming", "billing", "analytics")
     platform.start_web("video")
     platform.start_worker("video")
     platform.start_web("gateway", WEB_CONCURRENCY="1")

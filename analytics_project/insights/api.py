@@ -59,7 +59,7 @@ def _read(
     snapshot = selectors.snapshot_current()
     caller = int(request.user.id) if personal else None
     key = (query, params, caller, snapshot.key(*reads))
-    return cached_answer(request, key=key, build=lambda: build(snapshot))
+    return cached_answer(request, key=key, build=lambda: build(snapshot), personal=personal)
 
 
 def _video_stats(request, video_id: int):

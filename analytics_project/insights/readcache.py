@@ -7,10 +7,13 @@ reads all of that in one query; when none of it moved, the kept answer is the an
 applied moves a checkpoint, a new event moves the head, a replay changes the generation: each
 makes a new key, so nothing stale can match, and old keys age out of the LRU.
 
-Every answer carries a strong ETag (a hash of its bytes) and `Cache-Control: private, no-cache`:
-a browser or gateway may keep it but asks again each time, and If-None-Match with the current
-ETag costs the snapshot query and a 304 without a body. The cache is bounded by the bytes it
-holds, and lives in process memory only.
+Every answer carries a strong ETag (a hash of its bytes) and `no-cache`: a browser may keep it
+but asks again each time, and If-None-Match with the current ETag costs the snapshot query and
+a 304 without a body. A personal answer is `private` (and varies with the token); any other is
+the same for every signed-in caller, so it is `public` and tagged `Surrogate-Key: analytics`:
+the gateway then keeps it until the projections announce they moved on
+(`analytics.projections.advanced`, published in the transaction that moves them). The cache is
+bounded by the bytes it holds, and lives in process memory only.
 """
 
 import hashlib
@@ -25,7 +28,7 @@ from common.lru import LRU
 
 MAX_BYTES = 4 * 2**20
 MAX_ENTRIES = 4096
-CACHE_CONTROL = "private, no-cache"
+SURROGATE_KEY = "analytics"
 
 
 @dataclass(frozen=True)
@@ -46,11 +49,13 @@ def _rendered(data: dict) -> Answer:
     return Answer(body=body, etag=f'"{hashlib.blake2b(body, digest_size=16).hexdigest()}"')
 
 
-def cached_answer(request, *, key: tuple, build: Callable[[], dict]) -> HttpResponse:
+def cached_answer(
+    request, *, key: tuple, build: Callable[[], dict], personal: bool
+) -> HttpResponse:
     """The answer for `key` (building and keeping it if it is not kept), or 304 if unchanged.
 
     `key` must hold everything the answer depends on, the caller's identity included when the
-    answer is personal; `build` is called only on a miss.
+    answer is `personal`; `build` is called only on a miss.
     """
     answer = answers.get(key)
     if answer is None:
@@ -60,7 +65,12 @@ def cached_answer(request, *, key: tuple, build: Callable[[], dict]) -> HttpResp
         response = HttpResponseNotModified()
     else:
         response = HttpResponse(answer.body, content_type="application/json")
+        response["Content-Length"] = str(len(answer.body))  # the gateway keeps sized answers
     response["ETag"] = answer.etag
-    response["Cache-Control"] = CACHE_CONTROL
-    response["Vary"] = "Authorization"
+    if personal:
+        response["Cache-Control"] = "private, no-cache"
+        response["Vary"] = "Authorization"
+    else:
+        response["Cache-Control"] = "public, no-cache"
+        response["Surrogate-Key"] = SURROGATE_KEY
     return response

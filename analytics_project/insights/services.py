@@ -30,6 +30,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Subquery
 from django.utils import timezone
 
+from common.events import publish
 from insights import sql_projection
 from insights.bulk import rows_insert
 from insights.catalog import event_aggregate, event_normalize, event_occurred_at
@@ -60,6 +61,7 @@ PROJECTORS = {Checkpoint.READ_MODELS: ReadModels, Checkpoint.DAILY_METRICS: Dail
 # PostgreSQL advisory lock key of event-store appends (any bigint unique to this purpose;
 # advisory locks are per database, so other services' keys cannot collide with it).
 APPEND_LOCK = 0x616E616C79746963
+PROJECTIONS_ADVANCED = "analytics.projections.advanced"
 
 
 class ReplaySuperseded(Exception):
@@ -386,8 +388,15 @@ def projections_catch_up(
                 checkpoint.position = max(checkpoint.position, reached)
                 checkpoint.updated_at = timezone.now()
             Checkpoint.objects.bulk_update(checkpoints.values(), ["position", "updated_at"])
+            projections_advanced_publish(generation=generation.id, position=reached)
         if reached >= horizon:
             return applied
+
+
+def projections_advanced_publish(*, generation: int, position: int) -> None:
+    """Announce, in the transaction that moves the projections, that answers computed before it
+    are stale: the gateway drops the analytics answers it keeps (see `insights.readcache`)."""
+    publish(PROJECTIONS_ADVANCED, {"generation": generation, "position": position})
 
 
 # replay
@@ -513,6 +522,7 @@ def replay_run(
             current.save()
             head.generation = current
             head.save(update_fields=["generation"])
+            projections_advanced_publish(generation=current.pk, position=target)
     except Exception:
         generation_drop_rows(generation_ids=[generation.pk])
         Generation.objects.filter(pk=generation.pk, status=Generation.Status.BUILDING).update(

@@ -66,6 +66,18 @@ class VerifiedTokens:
 _verified = VerifiedTokens()
 
 
+def token_user(request):
+    """The user a Django request's bearer token names, or None (no token, or a rejected one).
+
+    The same local check the services make, for a caller outside DRF (the gateway).
+    """
+    try:
+        found = UserTokenAuthentication().authenticate(request)
+    except APIException:
+        return None
+    return found[0] if found else None
+
+
 def _reason(exc: InvalidToken) -> str:
     detail = exc.detail if isinstance(exc.detail, dict) else {}
     for message in detail.get("messages", []):

@@ -11,9 +11,8 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from graphene_django.views import GraphQLView, HttpError
 from graphql import ExecutionResult, execute
-from rest_framework.exceptions import APIException
 
-from common.auth.authentication import UserTokenAuthentication
+from common.auth.authentication import token_user
 from common.errors import error_body
 from common.payloads import MalformedBody, loads
 from graph.client import Upstreams
@@ -30,14 +29,6 @@ class MalformedRequest(Exception):
         body = error_body(self.message, [{"field": self.field, "message": self.message}])
         body["errors"] = [{"message": self.message, "extensions": {"code": "BAD_REQUEST"}}]
         return JsonResponse(body, status=400)
-
-
-class _TokenCheck:
-    """Just enough of a DRF request for UserTokenAuthentication: it reads META only."""
-
-    def __init__(self, request):
-        self.META = request.META
-        self._request = request
 
 
 def _json(raw: bytes | str, field: str | None):
@@ -125,15 +116,12 @@ class StreamifyGraphQLView(GraphQLView):
         authorization = request.headers.get("Authorization")
         request.user_id = None
         if authorization:
-            try:
-                result = UserTokenAuthentication().authenticate(_TokenCheck(request))
-            except APIException:
-                result = None
+            user = token_user(request)
             # A forged or expired token counts as none: resolvers answer UNAUTHENTICATED.
-            if result is None:
+            if user is None:
                 authorization = None
             else:
-                request.user_id = int(result[0].id)
+                request.user_id = int(user.id)
         request.upstreams = Upstreams(authorization, budget=budget)
         request.loaders = Loaders(request.upstreams)
         return request

@@ -1,11 +1,12 @@
-"""Public reads answered from the gateway's memory until an event says they changed.
+"""Shared reads answered from the gateway's memory until an event says they changed.
 
 An upstream marks an answer the gateway may keep by tagging it (`Surrogate-Key: catalog`, the
-convention of HTTP caches that purge by tag); only anonymous GETs are kept. Each gateway
-process listens on the event bus itself, on a private queue bound to the event types that
-change tagged answers (`settings.GATEWAY_EDGE_PURGES`): the moment such an event arrives, every
-answer with that tag is dropped, so a deleted or edited video is never served once its event
-has reached the gateway.
+convention of HTTP caches that purge by tag): anonymous GETs, and signed-in GETs whose answer
+is the same for every caller (`proxy.services._edge_key`). Each gateway process listens on the
+event bus itself, on a private queue bound to the event types that change tagged answers
+(`settings.GATEWAY_EDGE_PURGES`): the moment such an event arrives, every answer with that tag
+is dropped, so a deleted or edited video is never served once its event has reached the
+gateway, nor an analytics figure once the projections that computed it have moved on.
 
 While the process is not listening (starting, broker down, connection lost) nothing is served
 from memory and nothing is kept: the gateway is then a plain proxy again. Every (re)connection

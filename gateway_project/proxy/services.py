@@ -15,12 +15,15 @@ from django.http.response import HttpResponseBase
 from resilience.selectors import client_ip
 
 from common import http, payloads
+from common.auth.authentication import token_user
 from common.conditional import client_holds
 from common.errors import error_body
 from common.payloads import MalformedBody
 from proxy import edge_cache
 
 CHUNK_BYTES = 64 * 1024
+# Prefix of the edge cache keys of signed-in reads (a path starts with "/", so none collides).
+SIGNED_IN = "signed-in:"
 
 # RFC 9110 section 7.6.1: meaningful for one connection only, never forwarded.
 HOP_BY_HOP = frozenset(
@@ -158,7 +161,8 @@ def proxy_forward(*, request: HttpRequest, service: str) -> HttpResponseBase:
     Content-Range included; bodies stream in 64 KiB chunks both ways, never held whole. A JSON
     body is checked first (`common.payloads`): a malformed one is the client's 400, answered
     here, so it never reaches an upstream and never counts against its breaker. Anonymous GETs
-    the upstream tagged as cacheable are answered from `edge_cache` while it is live.
+    the upstream tagged as cacheable, and signed-in GETs of answers it tagged and marked the same
+    for every caller, are answered from `edge_cache` while it is live.
     """
     try:
         body = _request_body(request)
@@ -192,7 +196,7 @@ def proxy_forward(*, request: HttpRequest, service: str) -> HttpResponseBase:
     except BodyIncomplete:
         return JsonResponse(error_body("Request body shorter than its Content-Length"), status=400)
     headers = _relayed_headers(upstream)
-    if key is not None and _keepable(upstream):
+    if key is not None and _keepable(upstream, signed_in=key.startswith(SIGNED_IN)):
         try:
             body = upstream.content
         except urllib3.exceptions.HTTPError:
@@ -226,20 +230,38 @@ def _relayed_headers(upstream) -> tuple[tuple[str, str], ...]:
 
 
 def _edge_key(request: HttpRequest) -> str | None:
-    """The cache key of a request that may be answered from memory: anonymous GETs only."""
-    if request.method != "GET" or "Authorization" in request.headers or "Cookie" in request.headers:
+    """The cache key of a GET that may be answered from memory, else None.
+
+    Anonymous GETs share one key space. A GET with a bearer token the gateway verifies itself
+    (the check every service makes, no call) shares another: only answers that are the same for
+    every signed-in caller are kept there (`_keepable`), so whose token it is does not matter.
+    A rejected token, or a cookie, is never answered from memory: the upstream says why.
+    """
+    if request.method != "GET" or "Cookie" in request.headers:
         return None
-    return request.get_full_path()
+    if "Authorization" not in request.headers:
+        return request.get_full_path()
+    if token_user(request) is None:
+        return None
+    return SIGNED_IN + request.get_full_path()
 
 
-def _keepable(upstream) -> bool:
+def _keepable(upstream, *, signed_in: bool) -> bool:
+    """A tagged 200 of bounded size; for a signed-in request, one its upstream marked `public`
+    (RFC 9111 section 3.5: a shared cache may reuse an answer to an authorized request only
+    then), which our upstreams do only for answers that do not depend on the caller."""
     length = upstream.headers.get("Content-Length", "")
     return (
         upstream.status_code == 200
         and edge_cache.TAG_HEADER in upstream.headers
         and length.isdigit()
         and int(length) <= edge_cache.MAX_BODY_BYTES
+        and (not signed_in or "public" in _directives(upstream.headers.get("Cache-Control", "")))
     )
+
+
+def _directives(cache_control: str) -> set[str]:
+    return {part.split("=", 1)[0].strip().lower() for part in cache_control.split(",")}
 
 
 def _from_entry(request: HttpRequest, entry: edge_cache.Entry) -> HttpResponse:

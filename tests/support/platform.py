@@ -22,6 +22,8 @@ from common.testing.processes import (
     worker_process,
 )
 
+CLOSED_URL = "http://127.0.0.1:9"
+
 
 class Platform:
     """Services share a var dir (embedded broker files, dev keys) and one broker URL."""
@@ -60,6 +62,10 @@ class Platform:
         env.update(self.extra_env)
         env.update(overrides)
         return env
+
+    def upstreams_closed(self, *services: str) -> None:
+        """Point `services` at a closed port: nothing started here reaches one running elsewhere."""
+        self.extra_env.update({f"{s.upper()}_URL": CLOSED_URL for s in services})
 
     def prepare(self, *services: str) -> None:
         for service in services:

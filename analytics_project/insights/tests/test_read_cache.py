@@ -1,4 +1,5 @@
-"""The read cache: answers keyed by projection positions, revalidated by ETag, private per user."""
+"""The read cache: answers keyed by projection positions, revalidated by ETag, private per user;
+shared answers marked for the gateway, which drops them when the projections announce a move."""
 
 import threading
 from datetime import UTC, datetime
@@ -6,8 +7,9 @@ from datetime import UTC, datetime
 import pytest
 from django.db import connection
 
+from common.events.models import OutboxEvent
 from insights import selectors, services
-from insights.models import ProjectionHead, StoredEvent
+from insights.models import Checkpoint, ProjectionHead, StoredEvent
 from insights.tests.factories import paid, ready, registered, watched
 
 BASE = "/api/analytics"
@@ -25,6 +27,7 @@ READS = [
     "cqrs/user/1/history",
     "cqrs/platform/stats",
 ]
+PERSONAL = {"user", "cqrs/user/1/history"}
 
 
 @pytest.mark.django_db
@@ -58,7 +61,8 @@ def test_revalidating_a_current_answer_costs_one_query_and_no_body(
         repeat = client.get(f"{BASE}/cqrs/video/3/stats")
 
     assert first.status_code == 200
-    assert (first["Cache-Control"], first["Vary"]) == ("private, no-cache", "Authorization")
+    assert (first["Cache-Control"], first["Surrogate-Key"]) == ("public, no-cache", "analytics")
+    assert "Vary" not in first and first["Content-Length"] == str(len(first.content))
     assert first.json()["title"] == "Sintel"
     assert again.status_code == 304
     assert again.content == b""
@@ -78,11 +82,38 @@ def test_every_read_is_revalidated_and_changes_with_the_next_applied_event(clien
     changed = client.get(f"{BASE}/{route}", HTTP_IF_NONE_MATCH=first["ETag"])
 
     assert first.status_code == 200, first.content
-    assert first["ETag"].startswith('"') and first["Cache-Control"] == "private, no-cache"
+    assert first["ETag"].startswith('"')
+    if route in PERSONAL:
+        assert (first["Cache-Control"], first["Vary"]) == ("private, no-cache", "Authorization")
+        assert "Surrogate-Key" not in first
+    else:
+        assert (first["Cache-Control"], first["Surrogate-Key"]) == ("public, no-cache", "analytics")
     assert unchanged.status_code == 304
     assert changed.status_code == 200
     assert changed["ETag"] != first["ETag"]
     assert changed.json() != first.json()
+
+
+@pytest.mark.django_db
+def test_each_move_of_the_projections_is_announced_in_the_transaction_that_makes_it():
+    def announced() -> list[dict]:
+        events = OutboxEvent.objects.filter(type=services.PROJECTIONS_ADVANCED)
+        return sorted((e.envelope["data"] for e in events), key=lambda d: d["position"])
+
+    watched(user=1, video=3, seconds=40)
+    first = announced()
+    watched(user=1, video=3, seconds=20)
+    both = announced()
+
+    generation = ProjectionHead.objects.get().generation_id
+    position = Checkpoint.objects.get(generation=generation, projector="read_models").position
+    assert len(first) == 1 and len(both) == 2
+    assert both[-1] == {"generation": generation, "position": position}
+    assert first[0]["position"] < position
+
+    replayed = services.replay_run()
+    switched = {"generation": replayed.generation, "position": replayed.position}
+    assert replayed.generation != generation and switched in announced()
 
 
 @pytest.mark.django_db

@@ -93,10 +93,26 @@ def _tagged(environ, start_response):
     return _json(start_response, "200 OK", {"calls": _tagged_calls[0], "pid": os.getpid()}, tag)
 
 
+def _figures(environ, start_response, cache_control: str):
+    """An analytics-like read for signed-in callers (tagged; shared when `public`)."""
+    _tagged_calls[0] += 1
+    headers = [
+        ("Surrogate-Key", "analytics"),
+        ("Cache-Control", cache_control),
+        ("ETag", f'"f{_tagged_calls[0]}"'),
+    ]
+    payload = {"calls": _tagged_calls[0], "auth": environ.get("HTTP_AUTHORIZATION", "")}
+    return _json(start_response, "200 OK", payload, headers)
+
+
 def app(environ, start_response):
     path = environ["PATH_INFO"]
     if path == "/api/videos/tagged":
         return _tagged(environ, start_response)
+    if path == "/api/analytics/shared":
+        return _figures(environ, start_response, "public, no-cache")
+    if path == "/api/analytics/personal":
+        return _figures(environ, start_response, "private, no-cache")
     if path == "/health":
         return _json(start_response, "200 OK", {"status": "ok"})
     if path.startswith("/api/stream/url/"):
