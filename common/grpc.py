@@ -296,7 +296,8 @@ def add_server_arguments(parser, *, service: str) -> None:
 
 
 def serving_status() -> str:
-    """What a service's own HealthCheck RPC reports: SERVING while its database answers."""
+    """What a service's own HealthCheck RPC reports: "ok" while its database answers (the
+    original system's word; grpc.health.v1 beside it says SERVING / NOT_SERVING)."""
     from django.db import DatabaseError
 
     from common.health import check_database
@@ -304,8 +305,8 @@ def serving_status() -> str:
     try:
         check_database()
     except DatabaseError:
-        return "NOT_SERVING"
-    return "SERVING"
+        return "unavailable"
+    return "ok"
 
 
 # --- client -----------------------------------------------------------------------------------

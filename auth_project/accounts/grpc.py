@@ -62,7 +62,7 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
         user = selectors.user_get(user_id=request.user_id)
         if user is None:
             context.abort(grpc.StatusCode.NOT_FOUND, f"user {request.user_id} not found")
-        return auth_pb2.UserProfileResponse(
+        return auth_pb2.GetUserProfileResponse(
             id=user.id,
             email=user.email,
             first_name=user.first_name,

@@ -60,7 +60,7 @@ def video_get(*, video_id: int) -> VideoInfo:
     try:
         with guarded(VIDEO_BREAKER):
             reply = stub.GetVideo(
-                pb2.GetVideoRequest(id=video_id), timeout=settings.STREAMING_VIDEO_TIMEOUT
+                pb2.GetVideoRequest(video_id=video_id), timeout=settings.STREAMING_VIDEO_TIMEOUT
             )
     except streamify_grpc.grpc.RpcError as exc:
         if exc.code() in {
@@ -69,7 +69,7 @@ def video_get(*, video_id: int) -> VideoInfo:
         }:
             raise VideoNotFound(video_id) from exc
         raise
-    return _video_info(reply)
+    return _video_info(reply.video)
 
 
 def _video_info(video) -> VideoInfo:
@@ -78,7 +78,7 @@ def _video_info(video) -> VideoInfo:
         "title": video.title,
         "description": video.description,
         "category": video.category,
-        "duration": video.duration,
+        "duration": video.duration_seconds,
         "pricePerMinute": video.price_per_minute,
         "status": video.status,
         "uploadedBy": video.uploaded_by,
@@ -89,7 +89,7 @@ def _video_info(video) -> VideoInfo:
         id=video.id,
         title=video.title,
         status=video.status,
-        duration=video.duration,
+        duration=video.duration_seconds,
         price_per_minute=video.price_per_minute,
         media_path=video.media_path,
         hls_path=video.hls_path,

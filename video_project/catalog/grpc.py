@@ -1,6 +1,7 @@
 """gRPC adapter of `video.VideoService`: proto <-> selectors; status codes are set here only."""
 
 from functools import wraps
+from pathlib import PurePath
 
 import grpc
 from django.db import DatabaseError
@@ -22,7 +23,7 @@ def _status_codes(method):
         try:
             return method(self, request, context)
         except Video.DoesNotExist:
-            context.abort(grpc.StatusCode.NOT_FOUND, f"video {request.id} not found")
+            context.abort(grpc.StatusCode.NOT_FOUND, f"video {request.video_id} not found")
         except DatabaseError as exc:
             context.abort(
                 grpc.StatusCode.UNAVAILABLE, f"database unavailable: {type(exc).__name__}"
@@ -38,18 +39,20 @@ def video_message(video: Video):
         title=video.title,
         description=video.description,
         category=video.category,
-        duration=video.duration or 0.0,
+        duration=round(video.duration or 0),
         price_per_minute=video.price_per_minute,
-        status=video.status,
+        filename=PurePath(video.media_path or video.source_path).name,
         uploaded_by=video.uploaded_by,
-        thumbnail_url=payload["thumbnailUrl"] or "",
         created_at=payload["createdAt"],
         updated_at=payload["updatedAt"],
+        status=video.status,
         media_path=video.media_path,
         hls_path=video.hls_path,
         processing_error=video.processing_error,
         width=video.width or 0,
         height=video.height or 0,
+        thumbnail_url=payload["thumbnailUrl"] or "",
+        duration_seconds=video.duration or 0.0,
     )
 
 
@@ -74,7 +77,8 @@ class VideoServicer(video_pb2_grpc.VideoServiceServicer):
 
     @_status_codes
     def GetVideo(self, request, context):
-        return video_message(selectors.video_get(video_id=request.id, is_staff=True))
+        video = selectors.video_get(video_id=request.video_id, is_staff=True)
+        return video_pb2.GetVideoResponse(video=video_message(video))
 
     def HealthCheck(self, request, context):
         return video_pb2.HealthCheckResponse(

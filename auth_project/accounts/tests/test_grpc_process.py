@@ -65,7 +65,7 @@ def test_served_process_answers_by_reflection_and_stops_cleanly_on_sigterm(grpc_
     )
 
     assert "auth.AuthService" in services
-    assert health.status == "SERVING"
+    assert health.status == "ok"
     assert (verified.valid, verified.user_id, verified.email) == (
         True,
         demo_id,

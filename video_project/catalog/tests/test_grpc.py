@@ -34,12 +34,15 @@ def test_get_video_returns_metadata_and_media_paths(stub):
         title="Ocean", category="nature", price_per_minute=15, uploaded_by=4, duration=65.0
     )
 
-    reply = service.GetVideo(video_pb2.GetVideoRequest(id=video.id), timeout=5)
+    answer = service.GetVideo(video_pb2.GetVideoRequest(video_id=video.id), timeout=5)
+    reply = answer.video
 
+    assert answer.error == ""
     assert (reply.id, reply.title, reply.category, reply.status) == (
         video.id, "Ocean", "nature", "ready",
     )  # fmt: skip
-    assert (reply.duration, reply.price_per_minute, reply.uploaded_by) == (65.0, 15, 4)
+    assert (reply.duration, reply.duration_seconds) == (65, 65.0)
+    assert (reply.price_per_minute, reply.uploaded_by, reply.filename) == (15, 4, "source.mp4")
     assert reply.thumbnail_url == f"/api/videos/{video.id}/thumbnail"
     assert reply.media_path == "videos/x/source.mp4"
     assert reply.hls_path == "videos/x/r1/hls/master.m3u8"
@@ -51,11 +54,11 @@ def test_get_video_shows_processing_videos_and_not_found_is_a_status(stub):
     pending = make_video(
         status=VideoStatus.PROCESSING, duration=None, media_path="", hls_path="", thumbnail_path=""
     )
-    reply = service.GetVideo(video_pb2.GetVideoRequest(id=pending.id), timeout=5)
-    assert (reply.status, reply.duration, reply.hls_path) == ("processing", 0.0, "")
+    reply = service.GetVideo(video_pb2.GetVideoRequest(video_id=pending.id), timeout=5).video
+    assert (reply.status, reply.duration_seconds, reply.hls_path) == ("processing", 0.0, "")
 
     with pytest.raises(grpc.RpcError) as error:
-        service.GetVideo(video_pb2.GetVideoRequest(id=987654), timeout=5)
+        service.GetVideo(video_pb2.GetVideoRequest(video_id=987654), timeout=5)
     assert error.value.code() == grpc.StatusCode.NOT_FOUND
     assert error.value.details() == "video 987654 not found"
 
@@ -85,7 +88,7 @@ def test_list_videos_filters_and_paginates_the_public_catalog(stub):
 def test_health_check_and_standard_health_service(stub):
     service, channel = stub
     reply = service.HealthCheck(video_pb2.HealthCheckRequest(), timeout=5)
-    assert (reply.status, reply.service) == ("SERVING", "video")
+    assert (reply.status, reply.service) == ("ok", "video")
     standard = health_pb2_grpc.HealthStub(channel).Check(
         health_pb2.HealthCheckRequest(service=SERVICE_NAME), timeout=5
     )
