@@ -144,13 +144,14 @@ def test_an_uploaded_clip_becomes_ready_and_is_served_over_http_and_grpc(platfor
         request_serializer=request_class.SerializeToString,
         response_deserializer=reply_class.FromString,
     )
-    reply = get_video(request_class(id=video_id), timeout=5)
+    reply = get_video(request_class(video_id=video_id), timeout=5).video
     assert (reply.title, reply.status, reply.price_per_minute) == (
         "Holiday by the sea",
         "ready",
         12,
     )
-    assert reply.duration == pytest.approx(65, abs=0.5)
+    assert reply.duration_seconds == pytest.approx(65, abs=0.5)
+    assert reply.duration == round(reply.duration_seconds)
     assert (platform["media"] / reply.hls_path).exists()
     assert (platform["media"] / reply.media_path).stat().st_size == clip.stat().st_size
     channel.close()
