@@ -11,10 +11,10 @@ import requests
 from common.paths import REPO_ROOT
 from common.testing.processes import free_port, manage
 from tests.compat import protos
+from tests.support.full_platform import DEMO_EMAIL, DEMO_PASSWORD
 
 COMPAT = REPO_ROOT / "docs" / "compat.md"
 CLIENT = REPO_ROOT / "tests" / "compat" / "original_client.py"
-DEMO_EMAIL, DEMO_PASSWORD = "demo@streamify.local", "streamify-demo"
 
 
 def test_every_original_rpc_and_field_keeps_its_number_type_and_meaning():

@@ -174,7 +174,7 @@ def proxy_forward(*, request: HttpRequest, service: str) -> HttpResponseBase:
     if key is not None:
         edge_cache.ensure_listening()
         entry = edge_cache.cache.get(key)
-        if entry is not None:
+        if entry is not None and _may_share(request, key):
             return _from_entry(request, entry)
         generation = edge_cache.cache.generation
     try:
@@ -196,7 +196,8 @@ def proxy_forward(*, request: HttpRequest, service: str) -> HttpResponseBase:
     except BodyIncomplete:
         return JsonResponse(error_body("Request body shorter than its Content-Length"), status=400)
     headers = _relayed_headers(upstream)
-    if key is not None and _keepable(upstream, signed_in=key.startswith(SIGNED_IN)):
+    signed_in = key is not None and key.startswith(SIGNED_IN)
+    if key is not None and _keepable(upstream, signed_in=signed_in) and _may_share(request, key):
         try:
             body = upstream.content
         except urllib3.exceptions.HTTPError:
@@ -230,20 +231,28 @@ def _relayed_headers(upstream) -> tuple[tuple[str, str], ...]:
 
 
 def _edge_key(request: HttpRequest) -> str | None:
-    """The cache key of a GET that may be answered from memory, else None.
+    """The cache key of a GET that may be answered from memory, else None (a cookie: never).
 
-    Anonymous GETs share one key space. A GET with a bearer token the gateway verifies itself
-    (the check every service makes, no call) shares another: only answers that are the same for
-    every signed-in caller are kept there (`_keepable`), so whose token it is does not matter.
-    A rejected token, or a cookie, is never answered from memory: the upstream says why.
+    Anonymous GETs share one key space, signed-in GETs another: only answers that are the same
+    for every signed-in caller are kept there (`_keepable`), so whose token it is does not
+    matter, as long as the gateway has verified it (`_may_share`).
     """
     if request.method != "GET" or "Cookie" in request.headers:
         return None
     if "Authorization" not in request.headers:
         return request.get_full_path()
-    if token_user(request) is None:
-        return None
     return SIGNED_IN + request.get_full_path()
+
+
+def _may_share(request: HttpRequest, key: str) -> bool:
+    """Whether `request` may be answered from `key`, or its answer kept there.
+
+    A signed-in request only with a token the gateway verifies itself (the local check every
+    service makes, no call), and only when memory is involved: a signed-in GET whose answer is
+    never kept (a balance) costs no check here, and a rejected token goes to the upstream,
+    which says why.
+    """
+    return not key.startswith(SIGNED_IN) or token_user(request) is not None
 
 
 def _keepable(upstream, *, signed_in: bool) -> bool:
