@@ -6,6 +6,19 @@ from drf_spectacular.views import SpectacularAPIView
 
 from common.health import health, live
 
+
+class PositiveIntConverter:
+    """Ids are positive integers that fit a bigint; anything else is not a route (404)."""
+
+    regex = "[1-9][0-9]{0,17}"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        return str(value)
+
+
 service_urlpatterns = [
     path("health", health, name="health"),
     path("health/ready", health, name="health-ready"),

@@ -176,7 +176,12 @@ class VideoStatsSerializer(serializers.Serializer):
     totalWatchTime = serializers.IntegerField(help_text="Seconds.")
     averageWatchTime = serializers.FloatField()
     revenue = serializers.IntegerField(help_text="Cents.")
+    totalRevenue = serializers.IntegerField(help_text="`revenue`, the original's name.")
+    completionRate = serializers.FloatField(help_text="Share of the video an average view saw.")
     lastViewedAt = serializers.DateTimeField(allow_null=True)
+    lastUpdated = serializers.DateTimeField(
+        allow_null=True, help_text="`lastViewedAt`, the original's name."
+    )
 
 
 class VideoStatsReadSerializer(VideoStatsSerializer):
@@ -184,6 +189,9 @@ class VideoStatsReadSerializer(VideoStatsSerializer):
 
 
 class PlatformStatsSerializer(serializers.Serializer):
+    totalVideosViewed = serializers.IntegerField(help_text="Videos watched at least once.")
+    totalActiveUsers = serializers.IntegerField(help_text="Users who watched something.")
+    averageViewsPerVideo = serializers.FloatField(help_text="Views per video watched.")
     totalUsers = serializers.IntegerField()
     totalVideos = serializers.IntegerField()
     uniqueViewers = serializers.IntegerField()
@@ -191,6 +199,7 @@ class PlatformStatsSerializer(serializers.Serializer):
     totalWatchTime = serializers.IntegerField()
     averageWatchTime = serializers.FloatField()
     totalRevenue = serializers.IntegerField()
+    totalCharges = serializers.IntegerField(help_text="Payments that made the revenue.")
     totalDeposits = serializers.IntegerField()
     streamsStarted = serializers.IntegerField()
     streamsEnded = serializers.IntegerField()
@@ -214,13 +223,17 @@ class UserHistorySerializer(serializers.Serializer):
     profileActive = serializers.BooleanField()
     deleted = serializers.BooleanField()
     totalViews = serializers.IntegerField()
+    videosWatched = serializers.IntegerField(help_text="`totalViews`, the original's name.")
     totalWatchTime = serializers.IntegerField()
+    totalTimeSpent = serializers.IntegerField(help_text="`totalWatchTime`, the original's name.")
     averageWatchTime = serializers.FloatField()
     amountSpent = serializers.IntegerField()
+    totalSpent = serializers.IntegerField(help_text="`amountSpent`, the original's name.")
     amountDeposited = serializers.IntegerField()
     registeredAt = serializers.DateTimeField(allow_null=True)
     lastLoginAt = serializers.DateTimeField(allow_null=True)
     lastViewedAt = serializers.DateTimeField(allow_null=True)
+    lastUpdated = serializers.DateTimeField(allow_null=True)
     history = HistoryEntrySerializer(many=True)
     limit = serializers.IntegerField()
     offset = serializers.IntegerField()
@@ -243,9 +256,16 @@ class ReportRowSerializer(ReportFiguresSerializer):
     end = serializers.DateField()
 
 
+_ORIGINAL_TOTALS = {
+    "totalViews": serializers.IntegerField(),
+    "totalUsers": serializers.IntegerField(),
+    "totalRevenue": serializers.IntegerField(),
+    "totalWatchTime": serializers.IntegerField(),
+}
 _REPORT = inline_serializer(
     "PeriodReport",
     {
+        **_ORIGINAL_TOTALS,
         "period": serializers.ChoiceField(choices=selectors.PERIODS),
         "from": serializers.DateField(),
         "to": serializers.DateField(),
@@ -267,6 +287,7 @@ class DashboardView(APIView):
             200: inline_serializer(
                 "Dashboard",
                 {
+                    **_ORIGINAL_TOTALS,
                     "platform": PlatformStatsSerializer(),
                     "topVideos": VideoStatsSerializer(many=True),
                     "last7Days": ReportRowSerializer(many=True),
@@ -362,6 +383,9 @@ class RevenueView(APIView):
                 {
                     "totalRevenue": serializers.IntegerField(),
                     "totalDeposits": serializers.IntegerField(),
+                    "daily": serializers.IntegerField(help_text="Revenue today (UTC)."),
+                    "weekly": serializers.IntegerField(help_text="The last 7 UTC days."),
+                    "monthly": serializers.IntegerField(help_text="The last 30 UTC days."),
                     "byVideo": inline_serializer(
                         "VideoRevenue",
                         {
@@ -380,11 +404,13 @@ class RevenueView(APIView):
     )
     def get(self, request):
         params = _parse(PageSerializer, request.query_params)
+        today = timezone.now().date()
         return _read(
             request,
             "revenue",
-            lambda snapshot: selectors.revenue_get(snapshot=snapshot, **params),
-            params=(params["limit"], params["offset"]),
+            lambda snapshot: selectors.revenue_get(today=today, snapshot=snapshot, **params),
+            params=(today, params["limit"], params["offset"]),
+            reads=(Checkpoint.READ_MODELS, Checkpoint.DAILY_METRICS),
         )
 
 
@@ -441,6 +467,8 @@ class RecordViewView(APIView):
         responses={
             201: message_serializer(
                 "ViewRecorded",
+                success=serializers.BooleanField(),
+                timestamp=serializers.DateTimeField(),
                 eventId=serializers.UUIDField(),
                 position=serializers.IntegerField(),
                 videoStats=VideoStatsReadSerializer(),
@@ -468,7 +496,9 @@ class RecordViewView(APIView):
         )
         return Response(
             {
+                "success": True,
                 "message": "View recorded",
+                "timestamp": event.occurred_at.isoformat(),
                 "eventId": str(event.event_id),
                 "position": event.position,
                 "videoStats": selectors.video_stats_get(video_id=data["videoId"]),
@@ -554,6 +584,7 @@ class ReplayView(APIView):
         responses={
             200: message_serializer(
                 "ReplayDone",
+                success=serializers.BooleanField(),
                 generation=serializers.IntegerField(),
                 previousGeneration=serializers.IntegerField(),
                 eventsReplayed=serializers.IntegerField(),
@@ -581,6 +612,7 @@ class ReplayView(APIView):
             raise ReplayConflict() from exc
         return Response(
             {
+                "success": True,
                 "message": "Projections rebuilt from the event store",
                 "generation": result.generation,
                 "previousGeneration": result.previous_generation,
@@ -618,7 +650,12 @@ class InternalProfilesView(APIView):
         request=ProfileCreateSerializer,
         responses={
             201: inline_serializer(
-                "ProfileCreated", {"analyticsCreated": serializers.BooleanField()}
+                "ProfileCreated",
+                {
+                    "message": serializers.CharField(),
+                    "userId": serializers.IntegerField(),
+                    "analyticsCreated": serializers.BooleanField(),
+                },
             ),
             **error_responses({400: "Invalid body", **SERVICE_TOKEN_ERRORS, **BODY_TOO_LARGE}),
         },
@@ -628,7 +665,16 @@ class InternalProfilesView(APIView):
         created = services.profile_create(
             saga_id=data["sagaId"], user_id=data["userId"], email=data["email"]
         )
-        return Response({"analyticsCreated": created}, status=status.HTTP_201_CREATED)
+        message = (
+            "Analytics profile created successfully"
+            if created
+            else "Analytics profile already exists"
+        )
+        # The profile exists after either answer: a repeat of the saga's step is no failure.
+        return Response(
+            {"message": message, "userId": data["userId"], "analyticsCreated": True},
+            status=status.HTTP_201_CREATED,
+        )
 
 
 class InternalProfileView(APIView):
@@ -642,12 +688,15 @@ class InternalProfileView(APIView):
         tags=[INTERNAL],
         parameters=[SagaIdSerializer],
         responses={
-            200: inline_serializer("ProfileDeleted", {"deleted": serializers.BooleanField()}),
+            200: inline_serializer(
+                "ProfileDeleted",
+                {"message": serializers.CharField(), "deleted": serializers.BooleanField()},
+            ),
             **error_responses({400: "sagaId missing or too long", **SERVICE_TOKEN_ERRORS}),
         },
     )
     def delete(self, request, user_id: int):
         data = _parse(SagaIdSerializer, request.query_params)
-        return Response(
-            {"deleted": services.profile_delete(saga_id=data["sagaId"], user_id=user_id)}
-        )
+        deleted = services.profile_delete(saga_id=data["sagaId"], user_id=user_id)
+        message = "Analytics profile deleted successfully" if deleted else "No such profile"
+        return Response({"message": message, "deleted": deleted})

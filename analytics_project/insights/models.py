@@ -212,6 +212,7 @@ class PlatformStats(models.Model):
     views = models.BigIntegerField(default=0)
     watch_seconds = models.BigIntegerField(default=0)
     revenue = models.BigIntegerField(default=0)
+    charges = models.BigIntegerField(default=0, help_text="payments that made the revenue")
     deposits = models.BigIntegerField(default=0)
     streams_started = models.BigIntegerField(default=0)
     streams_ended = models.BigIntegerField(default=0)

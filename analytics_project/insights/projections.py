@@ -359,6 +359,7 @@ class ReadModels(Projector):
         if video_id := _video_id(e):
             self.video(video_id).revenue += amount
         self.totals().revenue += amount
+        self.totals().charges += 1
 
     def on_wallet_credited(self, e) -> None:
         self.user(e.payload["userId"]).amount_deposited += e.payload["amount"]

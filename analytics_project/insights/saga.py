@@ -7,9 +7,8 @@ from insights import services
 @saga_step("analytics.saga.create_profile")
 def create_profile(*, saga_id: str, user_id: int, email: str) -> dict:
     """Give the new user a viewer profile; the same saga id creates it once."""
-    return {
-        "analyticsCreated": services.profile_create(saga_id=saga_id, user_id=user_id, email=email)
-    }
+    services.profile_create(saga_id=saga_id, user_id=user_id, email=email)
+    return {"analyticsCreated": True}
 
 
 @saga_step("analytics.saga.delete_profile")

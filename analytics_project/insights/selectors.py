@@ -128,7 +128,16 @@ def _average(total: int, count: int) -> float:
     return round(total / count, 2) if count else 0.0
 
 
+def _completion(row: VideoStats) -> float:
+    """The share of the video an average view watched, 0..1."""
+    if not row.views or not row.duration:
+        return 0.0
+    return round(min(1.0, row.watch_seconds / (row.views * row.duration)), 2)
+
+
 def video_payload(row: VideoStats | None, video_id: int) -> dict:
+    """A video's figures; `totalRevenue`, `completionRate` and `lastUpdated` are the original
+    system's names, beside Streamify's `revenue` and `lastViewedAt`."""
     row = row or VideoStats(video_id=video_id)
     return {
         "videoId": row.video_id,
@@ -140,7 +149,10 @@ def video_payload(row: VideoStats | None, video_id: int) -> dict:
         "totalWatchTime": row.watch_seconds,
         "averageWatchTime": _average(row.watch_seconds, row.views),
         "revenue": row.revenue,
+        "totalRevenue": row.revenue,
+        "completionRate": _completion(row),
         "lastViewedAt": _iso(row.last_viewed_at),
+        "lastUpdated": _iso(row.last_viewed_at),
     }
 
 
@@ -174,19 +186,25 @@ def user_profile_active(user_id: int) -> bool:
 
 
 def user_summary(row: UserStats | None, user_id: int) -> dict:
+    """A user's figures; `videosWatched` (views), `totalTimeSpent`, `totalSpent` and
+    `lastUpdated` are the original system's names for figures Streamify also names its way."""
     row = row or UserStats(user_id=user_id)
     return {
         "userId": row.user_id,
         "profileActive": row.profile_active,
         "deleted": row.deleted_at is not None,
         "totalViews": row.views,
+        "videosWatched": row.views,
         "totalWatchTime": row.watch_seconds,
+        "totalTimeSpent": row.watch_seconds,
         "averageWatchTime": _average(row.watch_seconds, row.views),
         "amountSpent": row.amount_spent,
+        "totalSpent": row.amount_spent,
         "amountDeposited": row.amount_deposited,
         "registeredAt": _iso(row.registered_at),
         "lastLoginAt": _iso(row.last_login_at),
         "lastViewedAt": _iso(row.last_viewed_at),
+        "lastUpdated": _iso(row.last_viewed_at),
     }
 
 
@@ -225,9 +243,14 @@ def user_history_get(
     }
 
 
-def platform_payload(row: PlatformStats | None) -> dict:
+def platform_payload(row: PlatformStats | None, *, videos_viewed: int = 0) -> dict:
+    """Platform figures; `totalVideosViewed`, `totalActiveUsers` (users who watched) and
+    `averageViewsPerVideo` (per video watched) are the original system's CQRS figures."""
     row = row or PlatformStats()
     return {
+        "totalVideosViewed": videos_viewed,
+        "totalActiveUsers": row.viewers,
+        "averageViewsPerVideo": _average(row.views, videos_viewed),
         "totalUsers": row.users,
         "totalVideos": row.videos,
         "uniqueViewers": row.viewers,
@@ -235,6 +258,7 @@ def platform_payload(row: PlatformStats | None) -> dict:
         "totalWatchTime": row.watch_seconds,
         "averageWatchTime": _average(row.watch_seconds, row.views),
         "totalRevenue": row.revenue,
+        "totalCharges": row.charges,
         "totalDeposits": row.deposits,
         "streamsStarted": row.streams_started,
         "streamsEnded": row.streams_ended,
@@ -245,8 +269,13 @@ def platform_payload(row: PlatformStats | None) -> dict:
 
 def platform_stats_get(*, snapshot: Snapshot | None = None) -> dict:
     snapshot = snapshot or snapshot_current()
-    row = PlatformStats.objects.filter(generation=snapshot.generation).first()
-    return {**platform_payload(row), "freshness": snapshot.freshness(Checkpoint.READ_MODELS)}
+    g = snapshot.generation
+    row = PlatformStats.objects.filter(generation=g).first()
+    viewed = VideoStats.objects.filter(generation=g, views__gt=0).count() if row else 0
+    return {
+        **platform_payload(row, videos_viewed=viewed),
+        "freshness": snapshot.freshness(Checkpoint.READ_MODELS),
+    }
 
 
 TOP_ORDER = {
@@ -267,7 +296,26 @@ def video_top_list(*, by: str = "views", limit: int = 10, snapshot: Snapshot | N
     return [video_payload(row, row.video_id) for row in rows]
 
 
-def revenue_get(*, limit: int = 10, offset: int = 0, snapshot: Snapshot | None = None) -> dict:
+# The original's revenue windows: today, the last 7 and the last 30 UTC days.
+REVENUE_WINDOWS = {"daily": 1, "weekly": 7, "monthly": 30}
+
+
+def revenue_windows(*, today: date, generation: int) -> dict:
+    since = today - timedelta(days=max(REVENUE_WINDOWS.values()) - 1)
+    by_day = dict(
+        DailyMetric.objects.filter(
+            generation=generation, day__gte=since, day__lte=today
+        ).values_list("day", "revenue")
+    )
+    return {
+        name: sum(r for day, r in by_day.items() if day > today - timedelta(days=days))
+        for name, days in REVENUE_WINDOWS.items()
+    }
+
+
+def revenue_get(
+    *, today: date, limit: int = 10, offset: int = 0, snapshot: Snapshot | None = None
+) -> dict:
     snapshot = snapshot or snapshot_current()
     platform = platform_stats_get(snapshot=snapshot)
     by_video = VideoStats.objects.filter(generation=snapshot.generation, revenue__gt=0).order_by(
@@ -276,6 +324,7 @@ def revenue_get(*, limit: int = 10, offset: int = 0, snapshot: Snapshot | None =
     return {
         "totalRevenue": platform["totalRevenue"],
         "totalDeposits": platform["totalDeposits"],
+        **revenue_windows(today=today, generation=snapshot.generation),
         "byVideo": [
             {"videoId": v.video_id, "title": v.title, "revenue": v.revenue, "views": v.views}
             for v in by_video
@@ -371,6 +420,11 @@ def report_get(*, period: str, start: date, end: date, snapshot: Snapshot | None
     totals = {key: sum(r[key] for r in rows) for key in sums[buckets[0]]}
     totals["uniqueViewers"] = viewers.values("user_id").distinct().count()
     return {
+        # The original's report figures, over the whole range; its users are the viewers.
+        "totalViews": totals["views"],
+        "totalUsers": totals["uniqueViewers"],
+        "totalRevenue": totals["revenue"],
+        "totalWatchTime": totals["watchTime"],
         "period": period,
         "from": first.isoformat(),
         "to": last.isoformat(),
@@ -384,8 +438,14 @@ def dashboard_get(*, today: date, snapshot: Snapshot | None = None) -> dict:
     snapshot = snapshot or snapshot_current()
     start = today - timedelta(days=6)
     last_week = report_get(period="daily", start=start, end=today, snapshot=snapshot)
+    platform = platform_stats_get(snapshot=snapshot)
     return {
-        "platform": platform_stats_get(snapshot=snapshot),
+        # The original's dashboard figures, platform-wide.
+        "totalViews": platform["totalViews"],
+        "totalUsers": platform["totalUsers"],
+        "totalRevenue": platform["totalRevenue"],
+        "totalWatchTime": platform["totalWatchTime"],
+        "platform": platform,
         "topVideos": video_top_list(by="views", limit=5, snapshot=snapshot),
         "last7Days": last_week["rows"],
         "freshness": {

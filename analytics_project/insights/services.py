@@ -253,15 +253,16 @@ def view_record(
 
 
 def profile_create(*, saga_id: str, user_id: int, email: str) -> bool:
-    """Give `user_id` an active viewer profile; the same saga creates it once."""
-    event_append(
+    """Give `user_id` an active viewer profile; the same saga creates it once. Return whether
+    this call created it (False: the saga's profile already existed)."""
+    _, new = event_append(
         event_id=uuid.uuid5(COMMAND_NAMESPACE, f"saga:{saga_id}:profile_created"),
         type="analytics.profile_created",
         data={"userId": user_id, "email": email, "sagaId": str(saga_id)},
         source=settings.EVENTS_SOURCE,
         correlation_id=str(saga_id),
     )
-    return True
+    return new
 
 
 def profile_delete(*, saga_id: str, user_id: int) -> bool:

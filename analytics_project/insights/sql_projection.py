@@ -284,7 +284,7 @@ WHERE r.type IN %(views)s AND r.position > %(read_models_after)s
 ORDER BY r.position;
 
 INSERT INTO insights_platformstats (generation, users, videos, viewers, views, watch_seconds,
-    revenue, deposits, streams_started, streams_ended, logins)
+    revenue, charges, deposits, streams_started, streams_ended, logins)
 SELECT %(g)s,
     coalesce(o.users, 0) + (SELECT coalesce(sum(users_delta), 0) FROM insights_range_users),
     coalesce(o.videos, 0) + (SELECT coalesce(sum(ready_delta), 0) FROM insights_range_videos),
@@ -292,6 +292,7 @@ SELECT %(g)s,
     coalesce(o.views, 0) + r.views,
     coalesce(o.watch_seconds, 0) + r.watch_seconds,
     coalesce(o.revenue, 0) + r.revenue,
+    coalesce(o.charges, 0) + r.charges,
     coalesce(o.deposits, 0) + r.deposits,
     coalesce(o.streams_started, 0) + r.streams_started,
     coalesce(o.streams_ended, 0) + r.streams_ended,
@@ -301,6 +302,7 @@ FROM (
         count(*) FILTER (WHERE type IN %(views)s) AS views,
         coalesce(sum(amount) FILTER (WHERE type IN %(views)s), 0) AS watch_seconds,
         coalesce(sum(amount) FILTER (WHERE type = 'payment.processed'), 0) AS revenue,
+        count(*) FILTER (WHERE type = 'payment.processed') AS charges,
         coalesce(sum(amount) FILTER (WHERE type = 'wallet.credited'), 0) AS deposits,
         count(*) FILTER (WHERE type = 'stream.started') AS streams_started,
         count(*) FILTER (WHERE type = 'stream.ended') AS streams_ended,
@@ -313,7 +315,7 @@ WHERE o.id IS NOT NULL OR r.touching > 0
     OR EXISTS (SELECT 1 FROM insights_range_videos WHERE became_ready)
 ON CONFLICT (generation) DO UPDATE SET users = EXCLUDED.users, videos = EXCLUDED.videos,
     viewers = EXCLUDED.viewers, views = EXCLUDED.views, watch_seconds = EXCLUDED.watch_seconds,
-    revenue = EXCLUDED.revenue, deposits = EXCLUDED.deposits,
+    revenue = EXCLUDED.revenue, charges = EXCLUDED.charges, deposits = EXCLUDED.deposits,
     streams_started = EXCLUDED.streams_started, streams_ended = EXCLUDED.streams_ended,
     logins = EXCLUDED.logins;
 

@@ -1,19 +1,7 @@
 from django.urls import path, register_converter
 
+from common.urls import PositiveIntConverter
 from insights import api
-
-
-class PositiveIntConverter:
-    """Ids are positive integers; anything else is not a route (404)."""
-
-    regex = "[1-9][0-9]{0,17}"
-
-    def to_python(self, value: str) -> int:
-        return int(value)
-
-    def to_url(self, value: int) -> str:
-        return str(value)
-
 
 register_converter(PositiveIntConverter, "id")
 

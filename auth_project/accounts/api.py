@@ -63,6 +63,7 @@ class UserPayloadSerializer(serializers.Serializer):
 
 
 class UserProfileSerializer(UserPayloadSerializer):
+    _id = serializers.IntegerField(help_text="`id` again, under the original system's name.")
     isStaff = serializers.BooleanField()
     createdAt = serializers.DateTimeField()
     updatedAt = serializers.DateTimeField()
@@ -231,7 +232,9 @@ class ProfileView(UserView):
         user = services.user_update_profile(
             user=request.user, first_name=data.get("firstName"), last_name=data.get("lastName")
         )
-        return Response({"message": "Profile updated", "user": selectors.user_profile(user)})
+        return Response(
+            {"message": "Profile updated successfully", "user": selectors.user_profile(user)}
+        )
 
     patch = put
 
@@ -252,6 +255,7 @@ class InternalUserView(APIView):
             200: inline_serializer(
                 "UserDeleted",
                 {
+                    "message": serializers.CharField(),
                     "userId": serializers.IntegerField(),
                     "deleted": serializers.BooleanField(help_text="False: there was no such user"),
                 },
@@ -263,7 +267,8 @@ class InternalUserView(APIView):
         if user_id > MAX_BIGINT:
             raise NotFound("No such user")
         deleted = services.user_delete(user_id=user_id)
-        return Response({"userId": user_id, "deleted": deleted})
+        message = "User deleted successfully (compensation)" if deleted else "No such user"
+        return Response({"message": message, "userId": user_id, "deleted": deleted})
 
 
 class PendingCredentialView(APIView):

@@ -105,6 +105,8 @@ def user_payload(user: User) -> dict:
 def user_profile(user: User) -> dict:
     return {
         **user_payload(user),
+        # The original's profile named the id `_id`; its clients (the profile page) read that.
+        "_id": user.id,
         "isStaff": user.is_staff,
         "createdAt": user.created_at.isoformat(),
         "updatedAt": user.updated_at.isoformat(),

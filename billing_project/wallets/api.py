@@ -55,8 +55,13 @@ class PostedSerializer(serializers.Serializer):
     userId = serializers.IntegerField()
     amount = serializers.IntegerField(help_text="Cents, always positive.")
     balance = serializers.IntegerField()
+    remainingBalance = serializers.IntegerField(help_text="`balance`, the original's name.")
     idempotencyKey = serializers.CharField()
     replayed = serializers.BooleanField(help_text="True: the key was seen before, nothing moved.")
+
+
+class ChargedSerializer(PostedSerializer):
+    message = serializers.CharField()
 
 
 class RefundedSerializer(PostedSerializer):
@@ -80,6 +85,7 @@ class InsufficientFundsSerializer(ErrorSerializer):
 _WALLET = inline_serializer(
     "WalletAccount",
     {
+        "message": serializers.CharField(),
         "userId": serializers.IntegerField(),
         "balance": serializers.IntegerField(),
         "created": serializers.BooleanField(),
@@ -171,7 +177,7 @@ class DepositView(APIView):
         entry = posted.entry
         return Response(
             {
-                "message": "Funds added successfully",
+                "message": "Deposit successful",
                 "newBalance": entry.balance_after,
                 "amount": entry.amount,
                 "transactionId": entry.id,
@@ -269,8 +275,14 @@ class AccountCreateView(InternalView):
         serializer = AccountSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         wallet, created = services.wallet_create(user_id=serializer.validated_data["userId"])
+        message = "Billing account created successfully" if created else "Account already exists"
         return Response(
-            {"userId": wallet.user_id, "balance": wallet.balance, "created": created},
+            {
+                "message": message,
+                "userId": wallet.user_id,
+                "balance": wallet.balance,
+                "created": created,
+            },
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
@@ -286,6 +298,7 @@ class AccountDeleteView(InternalView):
             200: inline_serializer(
                 "WalletDeleted",
                 {
+                    "message": serializers.CharField(),
                     "userId": serializers.IntegerField(),
                     "deleted": serializers.BooleanField(help_text="False: there was no wallet"),
                 },
@@ -306,7 +319,10 @@ class AccountDeleteView(InternalView):
             deleted = services.wallet_delete(user_id=user_id)
         except services.WalletNotEmpty as exc:
             raise Conflict(str(exc)) from exc
-        return Response({"userId": user_id, "deleted": deleted})
+        message = (
+            "Billing account deleted successfully (compensation)" if deleted else "No such account"
+        )
+        return Response({"message": message, "userId": user_id, "deleted": deleted})
 
 
 class ChargeSerializer(StrictSerializer):
@@ -329,8 +345,8 @@ class ChargeView(InternalView):
         tags=[INTERNAL],
         request=ChargeSerializer,
         responses={
-            201: OpenApiResponse(PostedSerializer, description="Charged"),
-            200: OpenApiResponse(PostedSerializer, description="Replayed: already charged"),
+            201: OpenApiResponse(ChargedSerializer, description="Charged"),
+            200: OpenApiResponse(ChargedSerializer, description="Replayed: already charged"),
             402: OpenApiResponse(InsufficientFundsSerializer, description="Insufficient funds"),
             **error_responses(
                 {
@@ -360,7 +376,7 @@ class ChargeView(InternalView):
         except services.IdempotencyConflict as exc:
             raise Conflict(str(exc)) from exc
         return Response(
-            _posted_payload(posted, user_id=data["userId"]),
+            {"message": "Charge successful", **_posted_payload(posted, user_id=data["userId"])},
             status=status.HTTP_200_OK if posted.replayed else status.HTTP_201_CREATED,
         )
 
@@ -404,6 +420,7 @@ def _posted_payload(posted: services.Posted, *, user_id: int | None) -> dict:
         "userId": user_id if user_id is not None else entry.wallet.user_id,
         "amount": abs(entry.amount),
         "balance": entry.balance_after,
+        "remainingBalance": entry.balance_after,
         "idempotencyKey": entry.idempotency_key,
         "replayed": posted.replayed,
     }

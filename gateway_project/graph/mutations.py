@@ -47,7 +47,11 @@ class StartStream(graphene.Mutation):
 
 class EndStream(graphene.Mutation):
     class Arguments:
-        session_id = graphene.String(required=True, description="A session's UUID")
+        session_id = graphene.ID(
+            required=True,
+            description="The session's UUID (`sessionId`), or its number (`id`): "
+            '`endStream(sessionId: "…uuid…")` or `endStream(sessionId: 42)`',
+        )
 
     Output = StreamSession
 
@@ -55,7 +59,8 @@ class EndStream(graphene.Mutation):
     def mutate(root, info, session_id):
         upstreams = info.context.upstreams
         upstreams.require_user()
-        path = upstream_path("/api/stream/end/{}", uuid.UUID(session_id))
+        name = int(session_id) if session_id.isdigit() else uuid.UUID(session_id)
+        path = upstream_path("/api/stream/end/{}", name)
         return upstreams.call("streaming", "POST", path, json={})
 
 

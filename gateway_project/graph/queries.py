@@ -25,7 +25,8 @@ class Query(graphene.ObjectType):
     platform_stats = graphene.Field(RevenueStats)
     user_balance = graphene.Field(UserBalance)
     active_streams = graphene.List(
-        StreamSession,
+        graphene.NonNull(StreamSession),
+        required=True,
         limit=graphene.Int(default_value=10, description="The newest sessions, at most 1..100"),
     )
 

@@ -12,6 +12,7 @@ validation, coerces the variables, then walks the operation once as execution wi
 - count the upstream calls in the worst case (GRAPHQL_MAX_UPSTREAM_CALLS), with the batching
   the resolvers and `graph.dataloaders` really do:
   * `videos`, `activeStreams`, `platformStats`, `userBalance` and each mutation: one call;
+  * `revenueByVideo` under `platformStats`: one call more;
   * `video(id)`: one call per distinct id (the loader never asks twice for one);
   * `videoStats(videoId)`, and `stats` under `video(id)` or `startStream`: one call per
     distinct video id;
@@ -73,11 +74,14 @@ def _at_least_one(value) -> str | None:
 
 
 def _session_id(value: str) -> str | None:
+    """A session's UUID, or its number (what the original system's clients hold)."""
+    if value.isascii() and value.isdigit():
+        return _positive_id(int(value)) and "must be a session UUID or a positive number"
     try:
         canonical = str(uuid.UUID(value))
     except ValueError:
         canonical = None
-    return None if canonical == value.lower() else "must be a session UUID"
+    return None if canonical == value.lower() else "must be a session UUID or a positive number"
 
 
 # (type, field) -> {argument: rule}; a rule answers why a value is refused, or None.
@@ -86,6 +90,7 @@ ARGUMENT_RULES: dict[tuple[str, str], dict[str, Callable]] = {
     ("Query", "video"): {"id": _positive_id},
     ("Query", "videoStats"): {"videoId": _positive_id},
     ("Query", "activeStreams"): {"limit": _between(1, 100)},
+    ("RevenueStats", "revenueByVideo"): {"limit": _between(1, 100)},
     ("Mutation", "startStream"): {"videoId": _positive_id},
     ("Mutation", "endStream"): {"sessionId": _session_id},
 }
@@ -271,6 +276,9 @@ class _Walk:
                 return _Scope(batch=id(node))
             case ("Query", "platformStats" | "userBalance") | ("Mutation", "addFunds"):
                 self.calls += 1
+            case "RevenueStats", "revenueByVideo":
+                self.calls += 1
+                return _Scope(list_size=arguments["limit"])
             case "Video", "stats" if scope.video_id is not None:
                 self.stats_ids.add(scope.video_id)
             case "Video", "stats" if scope.batch is not None:
@@ -284,7 +292,11 @@ class _Walk:
 
 def _list_size(type_name: str, name: str, scope: _Scope) -> int:
     """How many items a list field can hold: the `limit` of the field that asked for it."""
-    if (type_name, name) in {("Query", "activeStreams"), ("VideosResponse", "videos")}:
+    if (type_name, name) in {
+        ("Query", "activeStreams"),
+        ("VideosResponse", "videos"),
+        ("RevenueStats", "revenueByVideo"),
+    }:
         return scope.list_size
     raise NotImplementedError(f"{type_name}.{name} does not declare its size")
 

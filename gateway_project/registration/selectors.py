@@ -9,13 +9,17 @@ def saga_get(*, saga_id) -> Saga | None:
 
 
 def saga_state(saga: Saga) -> dict:
-    """Which forward steps hold now: done and not undone."""
-    done = {row.name for row in saga.steps.all() if row.status == SagaStep.Status.SUCCEEDED}
+    """Which forward steps hold now (done and not undone), the user's id once known, and the
+    steps that failed, as `{step, error}`."""
+    rows = list(saga.steps.all())
+    done = {row.name for row in rows if row.status == SagaStep.Status.SUCCEEDED}
     held = {step.name: step.name in done and step.undo not in done for step in FORWARD}
     return {
         "userCreated": held["create_user"],
         "walletCreated": held["create_wallet"],
         "analyticsCreated": held["create_profile"],
+        "userId": (saga.user or {}).get("userId"),
+        "errors": [{"step": row.name, "error": row.error} for row in rows if row.error],
     }
 
 

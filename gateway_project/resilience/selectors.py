@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from common import breakers, http
+from common.env import service_url
 from common.health import Memo, health_payload, ready_cache_seconds
 
 HEALTH_TIMEOUT = (1.0, 2.0)
@@ -104,6 +105,8 @@ def platform_health() -> tuple[dict, bool]:
     payload, healthy = health_payload()
     upstreams = _upstreams.get()
     payload["upstreams"] = upstreams
+    # The original's gateway named each upstream's base URL; its clients read them here.
+    payload["services"] = {s: service_url(s) for s in settings.GATEWAY_UPSTREAMS}
     degraded = any(c["status"] != "up" for u in upstreams.values() for c in u.values())
     if healthy and degraded:
         payload["status"] = "degraded"

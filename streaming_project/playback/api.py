@@ -109,6 +109,11 @@ def _paid(session: StreamSession) -> dict:
 
 # Response shapes for the OpenAPI schema only: the answers are built by the views and `selectors`.
 
+SESSION_NUMBER_HELP = (
+    "The session's integer name, for clients of the original system's GraphQL; "
+    "`POST /api/stream/end/{number}` takes it too."
+)
+
 
 @extend_schema_field({"type": "string", "enum": EndReason.values}, component_name="EndReason")
 class EndReasonField(serializers.CharField):
@@ -124,14 +129,18 @@ class VideoDetailsSerializer(serializers.Serializer):
     category = serializers.CharField()
     duration = serializers.FloatField()
     pricePerMinute = serializers.IntegerField()
+    filename = serializers.CharField()
     status = serializers.CharField()
     uploadedBy = serializers.IntegerField()
     thumbnailUrl = serializers.CharField(allow_null=True)
     createdAt = serializers.CharField()
+    updatedAt = serializers.CharField()
 
 
 class SessionSerializer(serializers.Serializer):
     sessionId = serializers.UUIDField()
+    sessionNumber = serializers.IntegerField(help_text=SESSION_NUMBER_HELP)
+    userId = serializers.IntegerField()
     videoId = serializers.IntegerField()
     status = serializers.ChoiceField(choices=[SessionStatus.ACTIVE, SessionStatus.ENDED])
     startedAt = serializers.DateTimeField()
@@ -166,6 +175,10 @@ class MediaUrlsSerializer(serializers.Serializer):
 
 class StreamStartedSerializer(MediaUrlsSerializer):
     sessionId = serializers.UUIDField()
+    sessionNumber = serializers.IntegerField(help_text=SESSION_NUMBER_HELP)
+    userId = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=[SessionStatus.ACTIVE])
+    startedAt = serializers.DateTimeField()
     videoDetails = VideoDetailsSerializer()
     pricePerMinute = serializers.IntegerField()
     minutesCharged = serializers.IntegerField()
@@ -174,6 +187,7 @@ class StreamStartedSerializer(MediaUrlsSerializer):
 
 
 class HeartbeatSerializer(MediaUrlsSerializer):
+    message = serializers.CharField()
     sessionId = serializers.UUIDField()
     watchedTime = serializers.FloatField()
     charged = serializers.IntegerField()
@@ -319,6 +333,10 @@ class StartView(PlaybackView):
         return Response(
             {
                 "sessionId": str(session.id),
+                "sessionNumber": session.number,
+                "userId": session.user_id,
+                "status": session.status,
+                "startedAt": session.started_at.isoformat(),
                 **capabilities.media_urls_sign(session=session, now=clock.now()),
                 **_paid(session),
                 "videoDetails": session.video,
@@ -350,6 +368,7 @@ class HeartbeatView(PlaybackView):
         session = beat.session
         return Response(
             {
+                "message": "Heartbeat successful",
                 "sessionId": str(session.id),
                 "watchedTime": round(beat.watched_seconds, 3),
                 "charged": session.amount_charged,
@@ -376,7 +395,9 @@ class EndView(PlaybackView):
     )
     def post(self, request, session_id):
         session = services.session_end(session_id=session_id, user_id=_user_id(request))
-        return Response({"message": "Stream ended", **selectors.session_payload(session)})
+        return Response(
+            {"message": "Stream session ended successfully", **selectors.session_payload(session)}
+        )
 
 
 class ActiveSessionsView(PlaybackView):

@@ -80,10 +80,12 @@ def _video_info(video) -> VideoInfo:
         "category": video.category,
         "duration": video.duration_seconds,
         "pricePerMinute": video.price_per_minute,
+        "filename": video.filename,
         "status": video.status,
         "uploadedBy": video.uploaded_by,
         "thumbnailUrl": video.thumbnail_url or None,
         "createdAt": video.created_at,
+        "updatedAt": video.updated_at,
     }
     return VideoInfo(
         id=video.id,

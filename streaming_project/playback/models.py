@@ -17,6 +17,23 @@ class EndReason(models.TextChoices):
     VIDEO_DELETED = "video_deleted"
 
 
+class SessionNumber(models.Model):
+    """Hands out session numbers. Only a primary key is numbered by the database on every
+    backend (a sequence on PostgreSQL, AUTOINCREMENT on SQLite, neither ever reused), so the
+    numbers come from a table of their own; a row is deleted as soon as its number is taken."""
+
+    id = models.BigAutoField(primary_key=True)
+
+    def __str__(self):
+        return f"session number {self.id}"
+
+
+def session_number_take() -> int:
+    number = SessionNumber.objects.create().id
+    SessionNumber.objects.filter(id=number).delete()
+    return number
+
+
 class StreamSession(models.Model):
     """One playback of one video by one user; its id (uuid4, 122 random bits) is the capability
     that lets a browser fetch the bytes.
@@ -24,9 +41,14 @@ class StreamSession(models.Model):
     Billing: minute `m` (1-based) is charged once with the key `<id>:<m>`; `minutes_charged`
     only grows, and the amount charged is always `minutes_charged * price_per_minute`. The video's
     price, duration and media paths are copied at start: the catalog is another service.
+
+    `number` is the session's integer name, for clients of the original system, whose GraphQL
+    named a session by an `Int` (docs/compat.md). It names a session to its owner only; it is
+    not a capability.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    number = models.BigIntegerField(unique=True, editable=False, default=session_number_take)
     user_id = models.BigIntegerField(db_index=True)
     video_id = models.BigIntegerField(db_index=True)
     status = models.CharField(

@@ -88,6 +88,8 @@ def session_payload(session: StreamSession) -> dict:
     until = session.ended_at or clock.now()
     return {
         "sessionId": str(session.id),
+        "sessionNumber": session.number,
+        "userId": session.user_id,
         "videoId": session.video_id,
         "status": session.status,
         "startedAt": session.started_at.isoformat(),

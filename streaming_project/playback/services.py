@@ -191,11 +191,13 @@ def _charge_due(session: StreamSession, *, until: datetime) -> None:
         session.save(update_fields=["minutes_charged", "last_balance"])
 
 
-def _locked(session_id, *, user_id: int | None = None) -> StreamSession:
+def _locked(session_id: uuid.UUID | int, *, user_id: int | None = None) -> StreamSession:
+    """The session named by its UUID or its number, locked."""
     sessions = StreamSession.objects.select_for_update().exclude(status=SessionStatus.STARTING)
     if user_id is not None:
         sessions = sessions.filter(user_id=user_id)
-    session = sessions.filter(pk=session_id).first()
+    name = "number" if isinstance(session_id, int) else "pk"
+    session = sessions.filter(**{name: session_id}).first()
     if session is None:
         raise SessionNotFound(session_id)
     return session
@@ -232,8 +234,9 @@ def _beat(session: StreamSession, *, now: datetime) -> PlaybackError | None:
     return None
 
 
-def session_end(*, session_id: uuid.UUID, user_id: int) -> StreamSession:
+def session_end(*, session_id: uuid.UUID | int, user_id: int) -> StreamSession:
     """Charge what is due up to now, end the session and emit `stream.ended` + `video.watched`.
+    The session is named by its UUID or its number.
 
     Ending an ended session returns it unchanged. When the wallet cannot pay the last minutes,
     the session still ends, with what was paid.

@@ -1,6 +1,9 @@
-from django.urls import path
+from django.urls import path, register_converter
 
+from common.urls import PositiveIntConverter
 from playback import api
+
+register_converter(PositiveIntConverter, "id")
 
 urlpatterns = [
     path("start/<int:video_id>", api.StartView.as_view(), name="stream-start"),
@@ -14,5 +17,7 @@ urlpatterns = [
     ),
     path("heartbeat/<uuid:session_id>", api.HeartbeatView.as_view(), name="stream-heartbeat"),
     path("end/<uuid:session_id>", api.EndView.as_view(), name="stream-end"),
+    # By the session's number: what the original system's GraphQL clients hold.
+    path("end/<id:session_id>", api.EndView.as_view(), name="stream-end-by-number"),
     path("sessions/active", api.ActiveSessionsView.as_view(), name="stream-active"),
 ]

@@ -68,12 +68,23 @@ class VideoSerializer(serializers.Serializer):
     category = serializers.CharField()
     duration = serializers.FloatField(allow_null=True, help_text="Seconds; null until probed.")
     pricePerMinute = serializers.IntegerField(help_text="Cents per started minute.")
+    filename = serializers.CharField(
+        help_text="The file a player is served: the MP4 once ready, the upload before."
+    )
     status = serializers.ChoiceField(choices=VideoStatus.choices)
     uploadedBy = serializers.IntegerField()
     thumbnailUrl = serializers.CharField(allow_null=True)
     processingError = serializers.CharField(allow_null=True)
     createdAt = serializers.DateTimeField()
     updatedAt = serializers.DateTimeField()
+
+
+class VideoUpdatedSerializer(VideoSerializer):
+    message = serializers.CharField()
+
+
+class VideoUploadedSerializer(VideoUpdatedSerializer):
+    video = VideoSerializer(help_text="The same video again, where the original put it.")
 
 
 _BAD_TOKEN = {403: USER_TOKEN_ERRORS[403]}
@@ -141,7 +152,7 @@ class VideoListView(APIView):
         summary="Upload a video (multipart); it is processed in the background",
         request={"multipart/form-data": VideoUploadSerializer},
         responses={
-            201: VideoSerializer,
+            201: VideoUploadedSerializer,
             **error_responses(
                 {
                     400: "Invalid fields, or the file is not a playable video",
@@ -168,7 +179,12 @@ class VideoListView(APIView):
             )
         except services.UploadRejected as exc:
             raise ValidationError({"videoFile": [f"Not a playable video: {exc}"]}) from exc
-        return Response(services.video_payload(video), status=status.HTTP_201_CREATED)
+        payload = services.video_payload(video)
+        # The original answered `{message, video}`; its clients read those beside ours.
+        return Response(
+            {**payload, "message": "Video uploaded successfully", "video": payload},
+            status=status.HTTP_201_CREATED,
+        )
 
 
 class VideoDetailView(APIView):
@@ -188,7 +204,7 @@ class VideoDetailView(APIView):
         summary="Edit a video's fields (uploader only); every field is optional",
         request=VideoFieldsSerializer(partial=True),
         responses={
-            200: VideoSerializer,
+            200: VideoUpdatedSerializer,
             **error_responses(
                 {
                     400: "Invalid or unknown fields, or none given",
@@ -207,7 +223,7 @@ class VideoDetailView(APIView):
             video = services.video_update(
                 video_id=video_id, actor_id=request.user.id, **form.validated_data
             )
-        return Response(services.video_payload(video))
+        return Response({**services.video_payload(video), "message": "Video updated successfully"})
 
     patch = put
 

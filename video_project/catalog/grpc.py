@@ -1,7 +1,6 @@
 """gRPC adapter of `video.VideoService`: proto <-> selectors; status codes are set here only."""
 
 from functools import wraps
-from pathlib import PurePath
 
 import grpc
 from django.db import DatabaseError
@@ -41,7 +40,7 @@ def video_message(video: Video):
         category=video.category,
         duration=round(video.duration or 0),
         price_per_minute=video.price_per_minute,
-        filename=PurePath(video.media_path or video.source_path).name,
+        filename=payload["filename"],
         uploaded_by=video.uploaded_by,
         created_at=payload["createdAt"],
         updated_at=payload["updatedAt"],

@@ -7,7 +7,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from django.conf import settings
 from django.core.files import File
@@ -212,6 +212,11 @@ def video_delete(*, video_id: int, actor_id: int | None = None, by_staff: bool =
         transaction.on_commit(lambda: _storage_delete_tree(f"videos/{video_id}"))
 
 
+def video_filename(video: Video) -> str:
+    """The name of the file a player is served: the playable MP4 once ready, the upload before."""
+    return PurePath(video.media_path or video.source_path).name
+
+
 def video_payload(video: Video) -> dict:
     """The video as the REST API and the gateway show it."""
     return {
@@ -221,6 +226,7 @@ def video_payload(video: Video) -> dict:
         "category": video.category,
         "duration": video.duration,
         "pricePerMinute": video.price_per_minute,
+        "filename": video_filename(video),
         "status": video.status,
         "uploadedBy": video.uploaded_by,
         "thumbnailUrl": f"/api/videos/{video.id}/thumbnail" if video.thumbnail_path else None,

@@ -256,8 +256,13 @@ def test_internal_profile_endpoints_accept_only_service_credentials(client_for):
     missing_saga = service.delete(f"{url}/31")
 
     assert created.status_code == again.status_code == 201
-    assert created.json() == {"analyticsCreated": True}
+    assert created.json() == {
+        "message": "Analytics profile created successfully",
+        "userId": 31,
+        "analyticsCreated": True,
+    }
+    assert again.json()["message"] == "Analytics profile already exists"
     assert StoredEvent.objects.filter(type="analytics.profile_created").count() == 1
     assert bad.status_code == 400
-    assert deleted.json() == {"deleted": True}
+    assert deleted.json() == {"message": "Analytics profile deleted successfully", "deleted": True}
     assert missing_saga.status_code == 400

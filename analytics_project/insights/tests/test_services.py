@@ -3,6 +3,7 @@ from datetime import date
 
 import pytest
 from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
 
 from common.events.consumer import apply_event
 from common.events.envelope import make_envelope
@@ -109,9 +110,13 @@ def test_revenue_comes_from_billing_charges():
     paid(user=1, video=2, amount=25)
     bus_event("wallet.credited", transactionId=1, userId=1, amount=5000, balanceAfter=5000)
 
-    revenue = selectors.revenue_get()
+    revenue = selectors.revenue_get(today=timezone.now().date())
+    platform = selectors.platform_stats_get()
 
     assert revenue["totalRevenue"] == 50
+    assert (revenue["daily"], revenue["weekly"], revenue["monthly"]) == (50, 50, 50)
+    assert (platform["totalCharges"], platform["totalVideosViewed"]) == (2, 1)
+    assert (platform["totalActiveUsers"], platform["averageViewsPerVideo"]) == (1, 1.0)
     assert revenue["totalDeposits"] == 5000
     assert revenue["byVideo"] == [{"videoId": 2, "title": "A video", "revenue": 50, "views": 1}]
     user = selectors.user_history_get(user_id=1)
@@ -151,7 +156,7 @@ def test_video_lifecycle_counts_ready_videos_only():
 
 def test_profile_saga_steps_are_idempotent_by_saga_id():
     assert services.profile_create(saga_id="saga-1", user_id=12, email="a@example.com") is True
-    assert services.profile_create(saga_id="saga-1", user_id=12, email="a@example.com") is True
+    assert services.profile_create(saga_id="saga-1", user_id=12, email="a@example.com") is False
     assert StoredEvent.objects.filter(type="analytics.profile_created").count() == 1
     assert selectors.user_profile_active(12) is True
 

@@ -321,7 +321,9 @@ def test_profile_get_and_put(api):
 
     assert got.status_code == 200
     assert got.json()["email"] == user.email and got.json()["lastName"] == "Byron"
+    assert got.json()["_id"] == got.json()["id"] == user.id
     assert put.status_code == 200
+    assert put.json()["message"] == "Profile updated successfully"
     assert put.json()["user"]["lastName"] == "Lovelace"
     assert put.json()["user"]["firstName"] == "Ada"
     user.refresh_from_db()
@@ -404,8 +406,14 @@ def test_internal_delete_with_service_credentials_deletes_once(api):
     first = api.delete(url, **_service_header())
     second = api.delete(url, **_service_header())
 
-    assert first.status_code == 200 and first.json() == {"userId": user.id, "deleted": True}
-    assert second.status_code == 200 and second.json() == {"userId": user.id, "deleted": False}
+    assert first.status_code == 200
+    assert first.json() == {
+        "message": "User deleted successfully (compensation)",
+        "userId": user.id,
+        "deleted": True,
+    }
+    assert second.status_code == 200
+    assert second.json() == {"message": "No such user", "userId": user.id, "deleted": False}
     assert not User.objects.filter(id=user.id).exists()
     assert events("user.deleted") == [{"userId": user.id, "email": user.email}]
 

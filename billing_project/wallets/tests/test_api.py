@@ -33,7 +33,7 @@ def test_deposit_then_balance_then_transactions_newest_first():
     services.charge_create(user_id=user_id, amount=10, idempotency_key="t:1", video_id=3)
 
     assert first.status_code == 200
-    assert first.json()["message"] == "Funds added successfully"
+    assert first.json()["message"] == "Deposit successful"
     assert first.json()["newBalance"] == 5000
     assert client.get("/api/billing/balance").json() == {"userId": user_id, "balance": 5115}
     page = client.get("/api/billing/transactions?limit=2").json()
@@ -146,10 +146,12 @@ def test_internal_charge_is_idempotent_and_answers_402_with_the_balance():
 
     assert first.status_code == 201 and again.status_code == 200
     assert first.json() == {
+        "message": "Charge successful",
         "transactionId": first.json()["transactionId"],
         "userId": user_id,
         "amount": 10,
         "balance": 15,
+        "remainingBalance": 15,
         "idempotencyKey": "sess:1",
         "replayed": False,
     }
@@ -217,11 +219,21 @@ def test_internal_account_create_and_delete():
 
     assert (created.status_code, created.json()) == (
         201,
-        {"userId": user_id, "balance": 0, "created": True},
+        {
+            "message": "Billing account created successfully",
+            "userId": user_id,
+            "balance": 0,
+            "created": True,
+        },
     )
     assert (again.status_code, again.json()["created"]) == (200, False)
-    assert deleted.json() == {"userId": user_id, "deleted": True}
-    assert gone.json() == {"userId": user_id, "deleted": False}
+    assert again.json()["message"] == "Account already exists"
+    assert deleted.json() == {
+        "message": "Billing account deleted successfully (compensation)",
+        "userId": user_id,
+        "deleted": True,
+    }
+    assert gone.json() == {"message": "No such account", "userId": user_id, "deleted": False}
     assert kept.status_code == 409
     assert huge.status_code == 404
     assert Wallet.objects.get(user_id=funded).balance == 5

@@ -65,6 +65,8 @@ def _route(method: str, path: str, query: dict, body: dict) -> tuple[int, dict]:
         return 201, _session(SESSION, int(match[1]), "active")
     if method == "POST" and (match := re.fullmatch(r"/api/stream/end/([0-9a-f-]{36})", path)):
         return 200, _session(match[1], 3, "ended")
+    if method == "POST" and (match := re.fullmatch(r"/api/stream/end/([0-9]+)", path)):
+        return 200, {**_session(SESSION, 3, "ended"), "sessionNumber": int(match[1])}
     return 404, {"error": "Not found", "details": [{"path": path}]}
 
 

@@ -215,7 +215,7 @@ def test_start_list_and_end_a_stream(graph_platform):
     )
     ended = gql(
         graph_platform,
-        "mutation($s: String!) { endStream(sessionId: $s) { sessionId status } }",
+        "mutation($s: ID!) { endStream(sessionId: $s) { sessionId status } }",
         {"s": session["sessionId"]},
         user=USER,
     )
@@ -264,3 +264,122 @@ def test_abusive_and_malformed_documents_are_refused_before_any_call(graph_platf
     assert malformed["errors"] and "Syntax Error" in malformed["errors"][0]["message"]
     assert unknown["errors"] and "Cannot query field 'nope'" in unknown["errors"][0]["message"]
     assert cycle["errors"]
+
+
+def test_the_original_schema_s_queries_run_unchanged(graph_platform):
+    """The original's documented examples, then one query per original type selecting exactly
+    the original's fields, each compared with what the services answer over REST."""
+    catalog = requests.get(f"{graph_platform.urls['video']}/api/videos?limit=10", timeout=10)
+    first = catalog.json()["videos"][0]
+    gql(graph_platform, "mutation { addFunds(amount: 2000) { balance } }", user=USER)
+
+    examples = [
+        gql(graph_platform, "{ videos(page: 1, limit: 5) { videos { id title } total } }"),
+        gql(graph_platform, "{ userBalance { userId balance } }", user=USER),
+    ]
+    video = gql(
+        graph_platform,
+        "query($id: Int!) { video(id: $id) { id title description category duration "
+        "  pricePerMinute filename uploadedBy createdAt updatedAt } }",
+        {"id": first["id"]},
+    )
+    listing = gql(
+        graph_platform,
+        "query($c: String) { videos(page: 1, limit: 2, category: $c) {"
+        "  videos { id } total page limit } }",
+        {"c": first["category"]},
+    )
+    stats = gql(
+        graph_platform,
+        "query($id: Int!) { videoStats(videoId: $id) { videoId videoTitle views uniqueViewers "
+        "  totalWatchTime averageWatchTime } }",
+        {"id": first["id"]},
+        user=USER,
+    )
+    started = gql(
+        graph_platform,
+        "mutation($v: Int!) { startStream(videoId: $v) {"
+        "  id userId videoId startTime endTime isActive } }",
+        {"v": first["id"]},
+        user=USER,
+    )["data"]["startStream"]
+    active = gql(
+        graph_platform,
+        "{ activeStreams { id userId videoId startTime endTime isActive } }",
+        user=USER,
+    )
+    ended = gql(
+        graph_platform,
+        f"mutation {{ endStream(sessionId: {started['id']}) {{ id isActive endTime }} }}",
+        user=USER,
+    )
+    revenue = gql(
+        graph_platform,
+        "{ platformStats { totalRevenue totalTransactions averageTransactionAmount "
+        "  revenueByVideo { videoId videoTitle revenue views } } }",
+        user=USER,
+    )
+
+    assert examples[0]["data"]["videos"]["total"] == catalog.json()["total"]
+    assert len(examples[0]["data"]["videos"]["videos"]) == min(5, catalog.json()["total"])
+    assert examples[1]["data"]["userBalance"]["userId"] == USER
+    assert video["data"]["video"] == {
+        "id": first["id"],
+        "title": first["title"],
+        "description": first["description"],
+        "category": first["category"],
+        "duration": round(first["duration"]),
+        "pricePerMinute": first["pricePerMinute"],
+        "filename": first["filename"],
+        "uploadedBy": 1,
+        "createdAt": first["createdAt"],
+        "updatedAt": first["updatedAt"],
+    }
+    assert first["filename"].endswith(".mp4")
+    shown = listing["data"]["videos"]
+    assert (shown["page"], shown["limit"]) == (1, 2) and shown["total"] >= 1
+    direct = requests.get(
+        f"{graph_platform.urls['analytics']}/api/analytics/cqrs/video/{first['id']}/stats",
+        headers=bearer(USER),
+        timeout=10,
+    ).json()
+    assert stats["data"]["videoStats"] == {
+        "videoId": first["id"],
+        "videoTitle": direct.get("title"),
+        "views": direct["totalViews"],
+        "uniqueViewers": direct["uniqueViewers"],
+        "totalWatchTime": direct["totalWatchTime"],
+        "averageWatchTime": direct["averageWatchTime"],
+    }
+    assert started["id"] >= 1 and started["userId"] == USER and started["videoId"] == first["id"]
+    assert started["isActive"] is True and started["endTime"] is None
+    assert started in active["data"]["activeStreams"]
+    assert ended["data"]["endStream"]["id"] == started["id"]
+    assert ended["data"]["endStream"]["isActive"] is False
+    assert ended["data"]["endStream"]["endTime"] >= started["startTime"]
+    figures = revenue["data"]["platformStats"]
+    platform = requests.get(
+        f"{graph_platform.urls['analytics']}/api/analytics/cqrs/platform/stats",
+        headers=bearer(USER),
+        timeout=10,
+    ).json()
+    assert figures["totalRevenue"] == platform["totalRevenue"]
+    assert figures["totalTransactions"] == platform["totalCharges"]
+    charges = platform["totalCharges"]
+    assert figures["averageTransactionAmount"] == (
+        round(platform["totalRevenue"] / charges, 2) if charges else 0.0
+    )
+    by_video = requests.get(
+        f"{graph_platform.urls['analytics']}/api/analytics/revenue",
+        headers=bearer(USER),
+        timeout=10,
+    ).json()["byVideo"]
+    assert figures["revenueByVideo"] == [
+        {
+            "videoId": v["videoId"],
+            "videoTitle": v["title"],
+            "revenue": v["revenue"],
+            "views": v["views"],
+        }
+        for v in by_video
+    ]

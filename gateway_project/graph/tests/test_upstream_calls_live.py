@@ -166,10 +166,13 @@ def test_variables_decide_the_call_count(live):
         f"urn:uuid:{SESSION}",
         SESSION.replace("-", ""),
         "",
-        "42",
+        "0",
+        " 42",
+        "\u0664\u0662",  # 42 in Arabic-Indic digits
+        "1" + "0" * 18,
     ],
 )
-def test_a_session_id_that_is_not_a_uuid_never_reaches_a_service(live, session_id):
+def test_a_session_id_neither_uuid_nor_number_never_reaches_a_service(live, session_id):
     literal = session_id.replace("\\", "\\\\").replace('"', '\\"')
     inline, inline_calls = gql(
         live,
@@ -177,7 +180,7 @@ def test_a_session_id_that_is_not_a_uuid_never_reaches_a_service(live, session_i
         f'endStream(sessionId: "{literal}") {{ sessionId }} }}',
     )
     variable, variable_calls = gql(
-        live, "mutation($s: String!) { endStream(sessionId: $s) { sessionId } }", {"s": session_id}
+        live, "mutation($s: ID!) { endStream(sessionId: $s) { sessionId } }", {"s": session_id}
     )
 
     for response in (inline, variable):
@@ -214,7 +217,7 @@ def test_ids_are_checked_before_any_call(live):
 def test_a_valid_session_id_reaches_exactly_its_route(live):
     response, calls = gql(
         live,
-        "mutation($s: String!) { endStream(sessionId: $s) { sessionId status video { title } } }",
+        "mutation($s: ID!) { endStream(sessionId: $s) { sessionId status video { title } } }",
         {"s": SESSION.upper()},
     )
 
@@ -225,6 +228,21 @@ def test_a_valid_session_id_reaches_exactly_its_route(live):
         "video": {"title": "Video 3"},
     }
     assert calls == [{"method": "POST", "path": f"/api/stream/end/{SESSION}", "query": ""}]
+
+
+def test_a_session_number_reaches_the_route_that_takes_numbers(live):
+    inline, inline_calls = gql(live, "mutation { endStream(sessionId: 42) { id sessionId } }")
+    variable, variable_calls = gql(
+        live, "mutation($s: ID!) { endStream(sessionId: $s) { id isActive } }", {"s": "42"}
+    )
+
+    assert inline.json()["data"]["endStream"] == {"id": 42, "sessionId": SESSION}
+    assert variable.json()["data"]["endStream"] == {"id": 42, "isActive": False}
+    assert (
+        inline_calls
+        == variable_calls
+        == [{"method": "POST", "path": "/api/stream/end/42", "query": ""}]
+    )
 
 
 @pytest.mark.parametrize(

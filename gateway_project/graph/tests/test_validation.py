@@ -154,7 +154,7 @@ def test_graphiql_introspection_passes_and_aliased_introspection_is_counted():
         ("mutation { startStream(videoId: 0) { sessionId } }", None, "startStream", "videoId"),
         ('mutation { endStream(sessionId: "../sessions/active") { sessionId } }', None,
          "endStream", "sessionId"),
-        ("mutation($s: String!) { endStream(sessionId: $s) { sessionId } }",
+        ("mutation($s: ID!) { endStream(sessionId: $s) { sessionId } }",
          {"s": SESSION.replace("-", "")}, "endStream", "sessionId"),
         # An explicit null for an argument that has a default.
         ("{ videos(limit: null) { total } }", None, "videos", "limit"),

@@ -158,6 +158,8 @@ def test_saga_success_creates_user_wallet_and_profile(saga_platform):
         "userCreated": True,
         "walletCreated": True,
         "analyticsCreated": True,
+        "userId": body["user"]["id"],
+        "errors": [],
     }
     assert body["user"]["email"] == email.lower()
     assert body["user"]["firstName"] == "Saga" and isinstance(body["user"]["id"], int)
@@ -185,11 +187,13 @@ def test_duplicate_email_is_409_and_changes_nothing(saga_platform):
     assert second.status_code == 409, second.text
     body = second.json()
     assert body["success"] is False and body["error"] == "Email already registered"
-    assert body["sagaState"] == {
-        "userCreated": False,
-        "walletCreated": False,
-        "analyticsCreated": False,
-    }
+    state = body["sagaState"]
+    assert (state["userCreated"], state["walletCreated"], state["analyticsCreated"]) == (
+        False,
+        False,
+        False,
+    )
+    assert state["userId"] is None and [e["step"] for e in state["errors"]] == ["create_user"]
     left = saga_platform.leftovers(email, first.json()["user"]["id"])
     assert left["users"] == [(first.json()["user"]["id"],)]  # the first user is untouched
 
@@ -225,11 +229,14 @@ def test_failure_at_each_step_is_compensated_and_leaves_nothing(saga_platform, f
 
     assert doc["status"] == "failed", doc
     assert doc["success"] is False
-    assert doc["sagaState"] == {
-        "userCreated": False,
-        "walletCreated": False,
-        "analyticsCreated": False,
-    }
+    state = doc["sagaState"]
+    assert (state["userCreated"], state["walletCreated"], state["analyticsCreated"]) == (
+        False,
+        False,
+        False,
+    )
+    assert [e["step"] for e in state["errors"]] == [failing.split(".")[-1]]
+    assert "failed on purpose" in state["errors"][0]["error"]
     assert failing.split(".")[-1] in doc["error"] and "failed on purpose" in doc["error"]
     statuses = {s["name"]: s["status"] for s in doc["steps"]}
     assert statuses[failing.split(".")[-1]] == "failed"
@@ -255,6 +262,8 @@ def test_gateway_worker_killed_mid_saga_then_restarted_completes_it(saga_platfor
         "userCreated": True,
         "walletCreated": True,
         "analyticsCreated": True,
+        "userId": doc["user"]["id"],
+        "errors": [],
     }
     assert len(saga_platform.leftovers(email, None)["users"]) == 1
 

@@ -89,6 +89,7 @@ def test_stats_list_every_upstream_and_health_reports_them(platform, gateway):
     assert payload["upstreams"]["analytics"]["http"]["status"] == "up"
     assert payload["upstreams"]["billing"]["http"]["status"] == "down"
     assert payload["upstreams"]["auth"]["grpc"]["status"] == "down"
+    assert payload["services"]["analytics"] == platform.urls["analytics"]
 
 
 def test_health_is_503_when_the_gateway_cannot_reach_its_database(platform, gateway):

@@ -109,6 +109,32 @@ def test_end_charges_minutes_started_since_the_last_heartbeat(platform, users, c
     assert len(events("stream.ended", session_id)) == 1
 
 
+def test_sessions_are_numbered_and_their_owner_can_end_one_by_number(platform, users, clock):
+    owner, stranger = client_for(users(balance=1000)), client_for(users(balance=1000))
+    first = start(owner, platform.videos["ten_minutes"]).json()
+    second = start(owner, platform.videos["ten_minutes"]).json()
+    number, started_at = second["sessionNumber"], clock().isoformat()
+
+    listed = owner.get("/api/stream/sessions/active").json()["sessions"]
+    by_stranger = stranger.post(f"/api/stream/end/{number}")
+    clock.advance(seconds=61)
+    ended = owner.post(f"/api/stream/end/{number}")
+    never = [owner.post(f"/api/stream/end/{n}") for n in ("0", "1" + "0" * 18, "-1")]
+
+    assert number > first["sessionNumber"] >= 1
+    assert (second["status"], second["startedAt"]) == ("active", started_at)
+    assert {(s["sessionNumber"], s["sessionId"]) for s in listed} == {
+        (first["sessionNumber"], first["sessionId"]),
+        (number, second["sessionId"]),
+    }
+    assert by_stranger.status_code == 404
+    assert ended.status_code == 200, ended.content
+    assert (ended.json()["sessionId"], ended.json()["status"]) == (second["sessionId"], "ended")
+    assert ended.json()["minutesCharged"] == 2
+    assert [r.status_code for r in never] == [404, 404, 404]
+    assert StreamSession.objects.get(pk=first["sessionId"]).status == "active"
+
+
 def test_billable_time_is_capped_at_the_video_duration(platform, users, clock):
     user_id = users(balance=1000)
     client = client_for(user_id)
