@@ -8,6 +8,7 @@ globals().update(
         "gateway",
         project_dir=Path(__file__).resolve().parent.parent,
         apps=[
+            "drf_spectacular_sidecar",
             "graphene_django",
             "proxy",
             "resilience",
@@ -83,4 +84,8 @@ SAGA_RECOVERY_INTERVAL_SECONDS = float(os.environ.get("SAGA_RECOVERY_INTERVAL_SE
 SPECTACULAR_SETTINGS = {  # noqa: F821
     **SPECTACULAR_SETTINGS,  # noqa: F821
     "DESCRIPTION": "Gateway-owned routes; the services' own schemas are linked from /api/docs.",
+    # Swagger UI's assets from the drf-spectacular-sidecar package, not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }

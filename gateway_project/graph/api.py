@@ -41,6 +41,8 @@ def _json(raw: bytes | str, field: str | None):
 @method_decorator(csrf_exempt, name="dispatch")
 class StreamifyGraphQLView(GraphQLView):
     graphiql = True
+    # graphene-django's page loads GraphiQL from a CDN; this one from the gateway itself.
+    graphiql_template = "webui/graphiql.html"
 
     def dispatch(self, request, *args, **kwargs):
         try:

@@ -41,6 +41,8 @@ def service_schema(request, service: str):
 class PlatformDocsView(SpectacularSwaggerView):
     """Swagger UI over the gateway's own schema and every service's, one drop-down entry each."""
 
+    template_name_js = "proxy/platform_docs.js"
+
     def _swagger_ui_settings(self, request) -> dict:
         urls = [{"url": reverse("schema") + "?format=json", "name": "gateway"}]
         urls += [

@@ -1,0 +1,75 @@
+"""A real browser for the UI's tests: Debian's chromium, driven by Playwright.
+
+Playwright's own browser download is never used. Without chromium the browser tests are
+skipped, unless STREAMIFY_REQUIRE_BROWSER=1 (CI), where that fails the run instead.
+"""
+
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from common.paths import REPO_ROOT
+
+CHROMIUM = os.environ.get("STREAMIFY_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+SCREENSHOTS = REPO_ROOT / "var" / "screenshots"
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+
+
+def _require_chromium() -> None:
+    if Path(CHROMIUM).is_file():
+        return
+    if os.environ.get("STREAMIFY_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"chromium required but not found at {CHROMIUM} (apt-get install chromium)")
+    pytest.skip("chromium not installed (apt-get install chromium)")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    _require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+@dataclass
+class Watched:
+    """What a page did besides rendering: requests it was refused, errors it logged."""
+
+    blocked: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+@pytest.fixture
+def offline_page(browser):
+    """A page that may reach only this machine: any other host is refused and recorded, as a
+    browser with no internet would fail it."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    watched = Watched()
+
+    def route(route):
+        if urlsplit(route.request.url).hostname in LOCAL_HOSTS:
+            route.continue_()
+        else:
+            watched.blocked.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", route)
+    page = context.new_page()
+    page.on("console", lambda m: m.type == "error" and watched.errors.append(m.text))
+    page.on("pageerror", lambda exc: watched.errors.append(str(exc)))
+    yield page, watched
+    context.close()
+
+
+def screenshot(page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=False)
+    return path
