@@ -33,7 +33,11 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            # Media starts as it would after the viewer's click, however long the API took.
+            args=["--no-sandbox", "--autoplay-policy=no-user-gesture-required"],
+        )
         yield launched
         launched.close()
 

@@ -43,10 +43,11 @@ def test_a_token_is_verified_once_then_recognised(decodes):
 
 
 def test_a_known_token_is_refused_once_it_expires(decodes):
-    token = user_token(43, expires_in=1)
+    # `exp` is whole seconds: a token made to last 2 s is good for at least 1 s, at most 2.
+    token = user_token(43, expires_in=2)
     assert _balance(token).status_code == 200
 
-    time.sleep(1.5)
+    time.sleep(2.1)
     refused = _balance(token)
 
     assert refused.status_code == 403 and "expired" in refused.json()["error"]

@@ -8,9 +8,13 @@
 const HEARTBEAT_MS = 10000;
 const BUFFER_SECONDS = 15;
 const $ = (selector) => document.querySelector(selector);
+const PAGE_SIZE = 12;
+const TRANSACTIONS_PAGE = 10;
+const MAX_DEPOSIT_DOLLARS = 10000;
 const state = {
   token: localStorage.getItem("token"), session: null, heartbeat: null, startedAt: 0, hls: null,
   edge: null, recovery: { at: -1, count: 0 }, recovering: false, awaitingPayment: false,
+  catalog: { page: 1, search: "", category: "" }, categories: new Set(), transactionsOffset: 0,
 };
 
 function notify(message, ok = false) {
@@ -38,13 +42,19 @@ function formData(form) {
 }
 
 function dollars(cents) {
-  return `$${(cents / 100).toFixed(2)}`;
+  return `${cents < 0 ? "-" : ""}$${(Math.abs(cents) / 100).toFixed(2)}`;
+}
+
+function showBalance(cents) {
+  $("#balance").textContent = dollars(cents);
+  $("#wallet-balance").textContent = dollars(cents);
+  $("#meter-balance").textContent = dollars(cents);
 }
 
 async function showAccount() {
   const signedIn = Boolean(state.token);
   $("#account").hidden = signedIn;
-  $("#wallet").hidden = !signedIn;
+  $("#nav").hidden = !signedIn;
   $("#logout").hidden = !signedIn;
   if (!signedIn) {
     $("#who").textContent = "not signed in";
@@ -55,7 +65,7 @@ async function showAccount() {
     const me = await api("POST", "/api/auth/verify");
     $("#who").textContent = `${me.firstName} ${me.lastName}`;
     const wallet = await api("GET", "/api/billing/balance");
-    $("#balance").textContent = dollars(wallet.balance);
+    showBalance(wallet.balance);
   } catch (error) {
     if (error.status === 401 || error.status === 403) signOut("Your session expired; sign in again.");
     else notify(error.message);
@@ -66,31 +76,150 @@ function signOut(message) {
   state.token = null;
   localStorage.removeItem("token");
   showAccount();
+  location.hash = "#catalog";
   if (message) notify(message);
 }
 
-async function loadVideos(search = "") {
-  const query = new URLSearchParams({ page: 1, limit: 24 });
+// Views: the catalog for everyone; the wallet and the history once signed in.
+const SIGNED_IN_VIEWS = { wallet: () => loadTransactions(0), history: () => loadHistory() };
+
+function route() {
+  let view = location.hash.slice(1) || "catalog";
+  if (!document.querySelector(`section[data-view]#${CSS.escape(view)}`)) view = "catalog";
+  if (SIGNED_IN_VIEWS[view] && !state.token) {
+    notify("Sign in first.");
+    view = "catalog";
+  }
+  for (const section of document.querySelectorAll("section[data-view]")) {
+    section.hidden = section.id !== view;
+  }
+  for (const link of document.querySelectorAll("#nav a")) {
+    link.toggleAttribute("aria-current", link.hash === `#${view}`);
+  }
+  if (SIGNED_IN_VIEWS[view]) SIGNED_IN_VIEWS[view]().catch((error) => notify(error.message));
+}
+
+// The catalog: a page of ready videos (and the viewer's own in processing), newest first.
+async function loadVideos() {
+  const { page, search, category } = state.catalog;
+  const query = new URLSearchParams({ page, limit: PAGE_SIZE });
   if (search) query.set("search", search);
+  if (category) query.set("category", category);
   const data = await api("GET", `/api/videos?${query}`);
   const list = $("#videos");
-  list.replaceChildren();
-  for (const video of data.videos) {
-    const item = document.createElement("li");
-    const image = document.createElement("img");
-    image.alt = "";
-    if (video.thumbnailUrl) image.src = video.thumbnailUrl;
-    const title = document.createElement("strong");
-    title.textContent = video.title;
-    const meta = document.createElement("div");
-    meta.textContent = `${Math.round(video.duration || 0)} s · ${dollars(video.pricePerMinute)}/min`;
-    const watch = document.createElement("button");
-    watch.textContent = "Watch";
-    watch.onclick = () => startStream(video);
-    item.append(image, title, meta, watch);
-    list.append(item);
+  list.replaceChildren(...data.videos.map(videoCard));
+  if (!data.videos.length) list.textContent = "No videos match.";
+  const pages = Math.max(1, Math.ceil(data.total / PAGE_SIZE));
+  $("#page").textContent = `Page ${page} of ${pages}`;
+  $("#prev").disabled = page <= 1;
+  $("#next").disabled = page >= pages;
+  if (!category) rememberCategories(data.videos);
+}
+
+function videoCard(video) {
+  const item = document.createElement("li");
+  item.className = "card";
+  const ready = video.status === "ready";
+  let picture;
+  if (ready && video.thumbnailUrl) {
+    picture = document.createElement("img");
+    picture.src = video.thumbnailUrl;
+    picture.loading = "lazy";
+    picture.alt = "";
+  } else {
+    picture = document.createElement("div");
+    picture.className = "placeholder";
+    picture.textContent = ready ? "no thumbnail" : `${video.status}…`;
   }
-  if (!data.videos.length) list.textContent = "No videos yet.";
+  const title = document.createElement("h3");
+  title.textContent = video.title;
+  const meta = document.createElement("p");
+  meta.className = "meta";
+  meta.textContent = `${clock(video.duration || 0)} · ${dollars(video.pricePerMinute)}/min · ${video.category}`;
+  const description = document.createElement("p");
+  description.textContent = video.description || "";
+  const watch = document.createElement("button");
+  watch.textContent = "Watch";
+  watch.disabled = !ready;
+  watch.setAttribute("aria-label", `Watch ${video.title}`);
+  watch.onclick = () => startStream(video);
+  item.append(picture, title, meta, description, watch);
+  return item;
+}
+
+function rememberCategories(videos) {
+  const select = $("#search select[name=category]");
+  for (const video of videos) {
+    if (!video.category || state.categories.has(video.category)) continue;
+    state.categories.add(video.category);
+    select.append(new Option(video.category, video.category));
+  }
+}
+
+async function loadTransactions(offset) {
+  const query = new URLSearchParams({ limit: TRANSACTIONS_PAGE, offset });
+  const data = await api("GET", `/api/billing/transactions?${query}`);
+  state.transactionsOffset = offset;
+  const rows = data.transactions.map((entry) => row(
+    new Date(entry.createdAt).toLocaleString(),
+    [entry.type, entry.description].filter(Boolean).join(": "),
+    dollars(entry.amount),
+    dollars(entry.balanceAfter),
+  ));
+  $("#transactions tbody").replaceChildren(...rows);
+  if (!rows.length) $("#transactions tbody").append(emptyRow("No transactions yet.", 4));
+  const last = Math.min(offset + TRANSACTIONS_PAGE, data.total);
+  $("#tx-page").textContent = data.total ? `${offset + 1}-${last} of ${data.total}` : "";
+  $("#tx-prev").disabled = offset <= 0;
+  $("#tx-next").disabled = last >= data.total;
+  showBalance(data.transactions.length && offset === 0
+    ? data.transactions[0].balanceAfter : (await api("GET", "/api/billing/balance")).balance);
+}
+
+// What each viewing cost: the charges billing booked for its session.
+async function loadHistory() {
+  const [views, ledger] = await Promise.all([
+    api("GET", "/api/analytics/user?limit=50"),
+    api("GET", "/api/billing/transactions?limit=100"),
+  ]);
+  const cost = {};
+  for (const entry of ledger.transactions) {
+    if (entry.sessionId && entry.amount < 0) cost[entry.sessionId] = (cost[entry.sessionId] || 0) - entry.amount;
+  }
+  $("#history-totals").textContent = `${views.totalViews} view(s), ${clock(views.totalWatchTime)} watched, `
+    + `${dollars(views.amountSpent)} spent.`;
+  const rows = views.history.map((view) => row(
+    new Date(view.watchedAt).toLocaleString(),
+    view.title || `video ${view.videoId}`,
+    clock(view.watchTime),
+    view.sessionId && cost[view.sessionId] !== undefined ? dollars(cost[view.sessionId]) : "–",
+  ));
+  $("#views tbody").replaceChildren(...rows);
+  if (!rows.length) $("#views tbody").append(emptyRow("Nothing watched yet.", 4));
+}
+
+function row(...cells) {
+  const tr = document.createElement("tr");
+  for (const text of cells) {
+    const td = document.createElement("td");
+    td.textContent = text;
+    tr.append(td);
+  }
+  return tr;
+}
+
+function emptyRow(text, columns) {
+  const tr = row(text);
+  tr.firstChild.colSpan = columns;
+  return tr;
+}
+
+// The live meter: what this session has paid, updated by the start and by every heartbeat.
+function showMeter(paid) {
+  $("#meter-minutes").textContent = String(paid.minutesCharged);
+  $("#meter-spent").textContent = dollars(paid.charged);
+  $("#meter-paid").textContent = clock(paid.paidSeconds);
+  if (paid.balance !== null && paid.balance !== undefined) showBalance(paid.balance);
 }
 
 function clock(seconds) {
@@ -109,10 +238,11 @@ async function startStream(video) {
     state.recovery = { at: -1, count: 0 };
     $("#player").hidden = false;
     $("#playing").textContent = video.title;
+    showMeter(started);
     attachMedia(started, 0);
     scheduleHeartbeat();
     notify(`Streaming at ${dollars(video.pricePerMinute)} per started minute.`, true);
-    showAccount();
+    $("#player").scrollIntoView({ block: "start" });
   } catch (error) {
     notify(error.status === 402 ? "Not enough funds for the first minute: deposit first." : error.message);
   }
@@ -234,14 +364,14 @@ async function heartbeat() {
       notify(`Paid through ${clock(beat.paidSeconds)}: loading goes on.`, true);
     }
     state.awaitingPayment = false;
-    $("#charged").textContent = `${beat.minutesCharged} minute(s), charged ${dollars(beat.charged)}`
-      + ` · paid through ${clock(beat.paidSeconds)}`;
-    showAccount();
+    showMeter(beat);
     return beat;
   } catch (error) {
     if (error.status === 402 || error.status === 404 || error.status === 410) {
       stopPlayer();
-      notify(error.status === 402 ? "Your balance ran out: the stream ended." : error.message);
+      notify(error.status === 402
+        ? "Your balance ran out: the stream ended. Deposit in the Wallet to go on watching."
+        : error.message);
       return null;
     }
     notify(`Heartbeat failed (${error.message}); retrying.`);
@@ -305,22 +435,51 @@ $("#register").onsubmit = async (event) => {
   }
 };
 
+// Dollars with at most two decimals, more than 0 and at most MAX_DEPOSIT_DOLLARS; the server
+// checks the cents again.
+function depositCents(text) {
+  if (!/^\d+(\.\d{1,2})?$/.test(text.trim())) return null;
+  const cents = Math.round(parseFloat(text) * 100);
+  return cents >= 1 && cents <= MAX_DEPOSIT_DOLLARS * 100 ? cents : null;
+}
+
 $("#deposit").onsubmit = async (event) => {
   event.preventDefault();
+  const field = event.target.elements.dollars;
+  const amount = depositCents(field.value);
+  $("#deposit-error").textContent = amount === null
+    ? `Enter an amount from $0.01 to $${MAX_DEPOSIT_DOLLARS}, in dollars and cents.` : "";
+  field.setAttribute("aria-invalid", String(amount === null));
+  if (amount === null) return field.focus();
   try {
-    const amount = parseInt(formData(event.target).amount, 10);
     const data = await api("POST", "/api/billing/deposit", { amount });
-    $("#balance").textContent = dollars(data.newBalance);
-    notify(data.message || "Deposited.", true);
+    showBalance(data.newBalance);
+    notify(`${data.message}: ${dollars(amount)}.`, true);
+    await loadTransactions(0);
   } catch (error) {
-    notify(error.message);
+    $("#deposit-error").textContent = error.message;
   }
 };
 
 $("#search").onsubmit = (event) => {
   event.preventDefault();
-  loadVideos(formData(event.target).search).catch((error) => notify(error.message));
+  const fields = formData(event.target);
+  state.catalog = { page: 1, search: fields.search.trim(), category: fields.category };
+  loadVideos().catch((error) => notify(error.message));
 };
+
+function turnPage(step) {
+  state.catalog.page += step;
+  loadVideos().catch((error) => notify(error.message));
+}
+
+$("#prev").onclick = () => turnPage(-1);
+$("#next").onclick = () => turnPage(1);
+$("#tx-prev").onclick = () => loadTransactions(Math.max(0, state.transactionsOffset - TRANSACTIONS_PAGE))
+  .catch((error) => notify(error.message));
+$("#tx-next").onclick = () => loadTransactions(state.transactionsOffset + TRANSACTIONS_PAGE)
+  .catch((error) => notify(error.message));
+window.addEventListener("hashchange", route);
 
 $("#end").onclick = endStream;
 $("#logout").onclick = () => endStream().then(() => signOut());
@@ -335,4 +494,5 @@ window.addEventListener("pagehide", () => {
 });
 
 showAccount();
+route();
 loadVideos().catch((error) => notify(error.message));
