@@ -124,3 +124,23 @@ def test_a_phone_sized_screen_scrolls_only_down(full, viewer):
 
     assert widths == {"catalog": 375, "wallet": 375, "history": 375}
     assert errors == []
+
+
+def test_an_empty_wallet_gets_a_prompt_to_deposit_and_no_session(full, viewer):
+    page, errors = viewer
+    _register(page)
+    card = page.locator("#videos .card").first
+    title = card.locator("h3").inner_text()
+
+    card.get_by_role("button", name=f"Watch {title}").click()
+    page.wait_for_selector("#notice >> text=Not enough funds")
+    prompt = page.locator("#notice a")
+    screenshot(page, "insufficient-funds")
+    prompt.click()
+
+    assert prompt.inner_text() == "Deposit in the Wallet"
+    assert page.locator("#player").is_hidden()
+    page.wait_for_selector("#wallet:not([hidden])")
+    assert page.locator("#wallet-balance").inner_text() == "$0.00"
+    # Chromium logs the API's 402 answer itself; nothing else went wrong.
+    assert [e for e in errors if "status of 402" not in e] == []

@@ -17,10 +17,19 @@ const state = {
   catalog: { page: 1, search: "", category: "" }, categories: new Set(), transactionsOffset: 0,
 };
 
-function notify(message, ok = false) {
+// `action`, a link that resolves the message ({href, text}), follows the message.
+function notify(message, ok = false, action = null) {
   $("#notice").textContent = message;
   $("#notice").className = ok ? "ok" : "";
+  if (action) {
+    const link = document.createElement("a");
+    link.href = action.href;
+    link.textContent = action.text;
+    $("#notice").append(" ", link);
+  }
 }
+
+const TO_WALLET = { href: "#wallet", text: "Deposit in the Wallet" };
 
 async function api(method, path, body) {
   const headers = { "Accept": "application/json" };
@@ -244,7 +253,8 @@ async function startStream(video) {
     notify(`Streaming at ${dollars(video.pricePerMinute)} per started minute.`, true);
     $("#player").scrollIntoView({ block: "start" });
   } catch (error) {
-    notify(error.status === 402 ? "Not enough funds for the first minute: deposit first." : error.message);
+    if (error.status === 402) notify("Not enough funds for the first minute.", false, TO_WALLET);
+    else notify(error.message);
   }
 }
 
@@ -369,9 +379,8 @@ async function heartbeat() {
   } catch (error) {
     if (error.status === 402 || error.status === 404 || error.status === 410) {
       stopPlayer();
-      notify(error.status === 402
-        ? "Your balance ran out: the stream ended. Deposit in the Wallet to go on watching."
-        : error.message);
+      if (error.status === 402) notify("Your balance ran out: the stream ended.", false, TO_WALLET);
+      else notify(error.message);
       return null;
     }
     notify(`Heartbeat failed (${error.message}); retrying.`);
