@@ -25,6 +25,7 @@ import pytest
 import requests
 
 from common.paths import REPO_ROOT
+from common.testing.doc_tables import table_rewrite, table_rows
 from deploy.bench_http import clip
 from tests.compat.original_rest import (
     ACTIVITY_ROW,
@@ -655,13 +656,9 @@ def test_the_rest_table_renders_one_row_per_route(observed):
 
 @pytest.mark.real_backends
 def test_the_compat_page_shows_the_rest_table(observed):
-    """STREAMIFY_COMPAT_REWRITE=1 writes the table into the page instead of comparing."""
+    """STREAMIFY_COMPAT_REWRITE=1 writes the computed table into the page first."""
     table = render_table(observed)
-    before, rest = COMPAT.read_text().split("<!-- rest-table")
-    marker, after = rest.split("<!-- /rest-table -->")
-    header = marker.splitlines()[0]
     if os.environ.get("STREAMIFY_COMPAT_REWRITE"):
-        page = "\n".join([f"{before}<!-- rest-table{header}", *table, "<!-- /rest-table -->"])
-        COMPAT.write_text(page + after)
-    shown = [line for line in marker.splitlines() if line.startswith("|")]
+        table_rewrite(COMPAT, "rest-table", table)
+    shown = table_rows(COMPAT, "rest-table")
     assert shown == table, "rewrite with STREAMIFY_COMPAT_REWRITE=1"

@@ -23,6 +23,18 @@ def upstream_path(template: str, *values: int | uuid.UUID) -> str:
     return template.format(*values)
 
 
+def session_name(value: str) -> int | uuid.UUID | None:
+    """How `endStream(sessionId:)` names a session: its number (ASCII digits) or its UUID in
+    canonical form (any case); None for anything else."""
+    if value.isascii() and value.isdigit():
+        return int(value)
+    try:
+        name = uuid.UUID(value)
+    except ValueError:
+        return None
+    return name if str(name) == value.lower() else None
+
+
 class Upstreams:
     """Per GraphQL request: the caller's Authorization header and the calls made.
 

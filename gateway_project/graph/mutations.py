@@ -4,11 +4,9 @@ Arguments arrive checked (`graph.validation.ARGUMENT_RULES`); ids go into upstre
 as ints and UUIDs (`upstream_path`).
 """
 
-import uuid
-
 import graphene
 
-from graph.client import upstream_path
+from graph.client import session_name, upstream_path
 from graph.types import StreamSession, UserBalance
 
 
@@ -59,8 +57,7 @@ class EndStream(graphene.Mutation):
     def mutate(root, info, session_id):
         upstreams = info.context.upstreams
         upstreams.require_user()
-        name = int(session_id) if session_id.isdigit() else uuid.UUID(session_id)
-        path = upstream_path("/api/stream/end/{}", name)
+        path = upstream_path("/api/stream/end/{}", session_name(session_id))
         return upstreams.call("streaming", "POST", path, json={})
 
 

@@ -26,7 +26,6 @@ A document over a limit is refused whole: HTTP 400, an error with `extensions.co
 The count is also the budget `graph.client.Upstreams` enforces while the document runs.
 """
 
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -54,6 +53,8 @@ from graphql import (
 from graphql.execution.collect_fields import collect_fields, collect_sub_fields
 from graphql.execution.values import get_argument_values, get_variable_values
 
+from graph.client import session_name
+
 MAX_ID = 2**31 - 1  # GraphQL's Int; the parser already refuses anything wider
 META_FIELDS = {"__schema": SchemaMetaFieldDef, "__type": TypeMetaFieldDef}
 
@@ -75,13 +76,10 @@ def _at_least_one(value) -> str | None:
 
 def _session_id(value: str) -> str | None:
     """A session's UUID, or its number (what the original system's clients hold)."""
-    if value.isascii() and value.isdigit():
-        return _positive_id(int(value)) and "must be a session UUID or a positive number"
-    try:
-        canonical = str(uuid.UUID(value))
-    except ValueError:
-        canonical = None
-    return None if canonical == value.lower() else "must be a session UUID or a positive number"
+    name = session_name(value)
+    if name is None or (isinstance(name, int) and _positive_id(name)):
+        return "must be a session UUID or a positive number"
+    return None
 
 
 # (type, field) -> {argument: rule}; a rule answers why a value is refused, or None.
