@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export STREAMIFY_DEV ?= 1
 export PATH := $(BIN):$(PATH)
 
-.PHONY: install protos run ctl prepare demo test lint bench bench-http clean
+.PHONY: install protos run ctl prepare demo test lint bench bench-http screenshots clean
 
 install: $(STAMP)
 
@@ -63,6 +63,13 @@ bench: install
 bench-http: install
 	@command -v wrk >/dev/null || apt-get install -y -q wrk >/dev/null
 	python -m deploy.bench_http
+
+## The README's screenshots (docs/screenshots/), taken by the browser tests in Debian's chromium
+## against the whole platform (PostgreSQL and RabbitMQ, as the tests use them).
+screenshots: install
+	@command -v chromium >/dev/null || apt-get install -y -q chromium >/dev/null
+	STREAMIFY_REQUIRE_BROWSER=1 python -m pytest -q -p no:cacheprovider tests/browser
+	cp var/screenshots/catalog.png var/screenshots/player.png var/screenshots/insights.png docs/screenshots/
 
 clean:
 	rm -rf var

@@ -263,16 +263,16 @@ def run_python_load(url: str, path: HotPath, *, token: str | None, seconds: floa
 # --- the platform under test ------------------------------------------------------------------
 
 
-def clip(folder: Path) -> Path:
-    """A 4-second 160x90 clip with sound, made by ffmpeg from imageio-ffmpeg."""
+def clip(folder: Path, seconds: int = 4) -> Path:
+    """A 160x90 clip with sound (4 seconds unless told), made by ffmpeg from imageio-ffmpeg."""
     import imageio_ffmpeg
 
-    out = folder / "bench.mp4"
+    out = folder / f"clip-{seconds}s.mp4"
     subprocess.run(
         [
             imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-y",
-            "-f", "lavfi", "-i", "testsrc=size=160x90:rate=10:duration=4",
-            "-f", "lavfi", "-i", "sine=frequency=440:duration=4",
+            "-f", "lavfi", "-i", f"testsrc=size=160x90:rate=10:duration={seconds}",
+            "-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}",
             "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest",
             "-movflags", "+faststart", str(out),
         ],

@@ -42,6 +42,11 @@ class Package:
 # 3's GraphiQL page is written for (graphene_django/static/graphene_django/graphiql.js).
 PACKAGES = (
     Package("hls.js", "1.6.19", {"dist/hls.light.min.js": "hls.light.min.js"}),
+    Package(
+        "uplot",
+        "1.6.32",
+        {"dist/uPlot.iife.min.js": "uPlot.iife.min.js", "dist/uPlot.min.css": "uPlot.min.css"},
+    ),
     Package("react", "17.0.2", {"umd/react.production.min.js": "react.production.min.js"}),
     Package(
         "react-dom",

@@ -24,7 +24,7 @@ from common.openapi import (
     error_responses,
     message_serializer,
 )
-from common.payloads import StrictCharField, StrictIntegerField, StrictSerializer
+from common.payloads import MAX_BIGINT, StrictCharField, StrictIntegerField, StrictSerializer
 from insights import selectors, services
 from insights.models import Checkpoint
 from insights.readcache import cached_answer
@@ -131,9 +131,10 @@ class ReportSerializer(serializers.Serializer):
 
 
 class RecordViewSerializer(serializers.Serializer):
-    videoId = serializers.IntegerField(min_value=1)
+    # Not strict: the original's clients may send ids as strings. Within bigint, as stored.
+    videoId = serializers.IntegerField(min_value=1, max_value=MAX_BIGINT)
     watchTime = serializers.IntegerField(min_value=0, max_value=24 * 3600)
-    userId = serializers.IntegerField(required=False)
+    userId = serializers.IntegerField(required=False, max_value=MAX_BIGINT)
 
 
 class VideoIdsSerializer(serializers.Serializer):

@@ -6,17 +6,20 @@ skipped, unless STREAMIFY_REQUIRE_BROWSER=1 (CI), where that fails the run inste
 
 import os
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
-from common.paths import REPO_ROOT
+from tests.support.full_platform import booted_full_platform
 
 CHROMIUM = os.environ.get("STREAMIFY_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-SCREENSHOTS = REPO_ROOT / "var" / "screenshots"
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+# The registration saga's steps run on these workers; analytics' also projects the views and
+# video's processes uploads.
+WORKERS = ("gateway", "auth", "billing", "analytics", "video")
 
 
 def _require_chromium() -> None:
@@ -72,8 +75,25 @@ def offline_page(browser):
     context.close()
 
 
-def screenshot(page, name: str) -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=False)
-    return path
+@pytest.fixture(scope="session")
+def full(browser):
+    """The whole platform with its workers, for every UI test (chromium first: without it the
+    tests skip before anything boots)."""
+    with booted_full_platform() as platform:
+        with ThreadPoolExecutor(max_workers=len(WORKERS)) as pool:
+            list(pool.map(lambda s: platform.platform.start_worker(s, concurrency=1), WORKERS))
+        yield platform
+
+
+@pytest.fixture
+def viewer(browser, full):
+    """A page on the gateway's UI (media may autoplay, as after the viewer's click), and the
+    errors it logs."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda m: m.type == "error" and errors.append(f"{m.text} {m.location}"))
+    page.goto(full.url("gateway", "/"))
+    yield page, errors
+    context.close()

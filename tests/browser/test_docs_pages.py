@@ -3,7 +3,7 @@ with no console errors."""
 
 import pytest
 
-from tests.browser.conftest import screenshot
+from tests.browser.steps import screenshot
 
 
 @pytest.fixture(scope="module")

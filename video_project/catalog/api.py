@@ -21,7 +21,7 @@ from catalog.uploads import upload_data
 from common import payloads
 from common.conditional import client_holds
 from common.openapi import BODY_TOO_LARGE, USER_TOKEN_ERRORS, error_responses, message_serializer
-from common.payloads import JSONParser, StrictCharField, StrictSerializer
+from common.payloads import MAX_BIGINT, JSONParser, StrictCharField, StrictSerializer
 
 
 class CategoryField(StrictCharField):
@@ -56,6 +56,13 @@ class ListQuerySerializer(serializers.Serializer):
     limit = serializers.IntegerField(min_value=1, max_value=100, default=10)
     category = serializers.CharField(max_length=50, required=False, allow_blank=True)
     search = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    uploadedBy = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_BIGINT,
+        source="uploaded_by",
+        required=False,
+        help_text="Only this user's videos: an uploader's own include those still processing.",
+    )
 
 
 # Response shapes for the OpenAPI schema only: the answers are built by `services.video_payload`.

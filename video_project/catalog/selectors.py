@@ -22,6 +22,7 @@ def video_list(
     is_staff: bool = False,
     category: str | None = None,
     search: str | None = None,
+    uploaded_by: int | None = None,
     page: int = 1,
     limit: int = 10,
 ) -> tuple[list[Video], int]:
@@ -31,6 +32,8 @@ def video_list(
         videos = videos.filter(category=category.strip().lower())
     if search:
         videos = videos.filter(Q(title__icontains=search) | Q(description__icontains=search))
+    if uploaded_by is not None:
+        videos = videos.filter(uploaded_by=uploaded_by)
     offset = (page - 1) * limit
     return list(videos[offset : offset + limit]), videos.count()
 

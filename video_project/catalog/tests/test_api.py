@@ -229,8 +229,28 @@ def test_processing_videos_are_listed_only_for_their_uploader(catalog):
     assert client_for(1, is_staff=True).get("/api/videos").json()["total"] == 14
 
 
+def test_an_uploader_lists_their_own_videos_in_every_state(catalog):
+    make_video(title="Another's", uploaded_by=7)
+    mine = client_for(99).get("/api/videos", {"uploadedBy": 99}).json()
+    theirs = APIClient().get("/api/videos", {"uploadedBy": 7}).json()
+    hidden = APIClient().get("/api/videos", {"uploadedBy": 99}).json()
+
+    assert [(v["title"], v["status"]) for v in mine["videos"]] == [("Still cooking", "processing")]
+    assert [v["title"] for v in theirs["videos"]] == ["Another's"]
+    assert (hidden["videos"], hidden["total"]) == ([], 0)
+
+
 @pytest.mark.parametrize(
-    "query", [{"page": 0}, {"page": "x"}, {"limit": 0}, {"limit": 101}, {"search": "s" * 201}]
+    "query",
+    [
+        {"page": 0},
+        {"page": "x"},
+        {"limit": 0},
+        {"limit": 101},
+        {"search": "s" * 201},
+        {"uploadedBy": 0},
+        {"uploadedBy": "me"},
+    ],
 )
 def test_bad_list_parameters_are_400(query):
     response = APIClient().get("/api/videos", query)

@@ -58,7 +58,13 @@ def test_list_filters_thumbnail_bytes_and_the_bearer_scheme():
     listing = schema["paths"]["/api/videos"]["get"]
     thumbnail = schema["paths"]["/api/videos/{video_id}/thumbnail"]["get"]
 
-    assert {p["name"] for p in listing["parameters"]} == {"page", "limit", "category", "search"}
+    assert {p["name"] for p in listing["parameters"]} == {
+        "page",
+        "limit",
+        "category",
+        "search",
+        "uploadedBy",
+    }
     assert listing["security"] == [{"userToken": []}, {}]
     assert set(thumbnail["responses"]["200"]["content"]) == {"image/jpeg"}
     assert schema["components"]["securitySchemes"]["userToken"]["scheme"] == "bearer"
