@@ -15,9 +15,9 @@ logger = logging.getLogger(__name__)
 def wsgi_application(service: str):
     """The service's WSGI application, with what a serving process needs beside it.
 
-    With STREAMIFY_GRPC_IN_WEB=1 (how `make run` starts auth and video) the process also
-    serves the service's gRPC API, so one process per service answers both protocols; on a
-    cluster the gRPC servers run as their own processes (`manage.py run_grpc_server`).
+    With STREAMIFY_GRPC_IN_WEB=1 (how `make run`, compose and Kubernetes start auth and video)
+    the process also serves the service's gRPC API, so one process per service answers both
+    protocols; `manage.py run_grpc_server` serves gRPC alone, where it should scale apart.
     """
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", f"{service}_project.settings")
     application = get_wsgi_application()

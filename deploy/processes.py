@@ -46,14 +46,17 @@ def flower_credentials() -> str:
     return f"{FLOWER_USER}:{secret('FLOWER_PASSWORD', length=18)}"
 
 
-def flower(port: int, host: str) -> Program:
+def flower_argv(port: int, host: str) -> list[str]:
     # Workers send task events on their own (worker_send_task_events): Flower need not
     # broadcast enable_events to every worker every 5 s.
-    argv = [
+    return [
         str(BIN / "celery"), "-A", "deploy.flower_app", "flower",
         f"--address={host}", f"--port={port}", "--enable_events=False",
     ]  # fmt: skip
-    return Program("flower", argv, {"FLOWER_BASIC_AUTH": flower_credentials()})
+
+
+def flower(port: int, host: str) -> Program:
+    return Program("flower", flower_argv(port, host), {"FLOWER_BASIC_AUTH": flower_credentials()})
 
 
 def platform(*, flower_port: int = 5555, host: str = "127.0.0.1") -> list[Program]:

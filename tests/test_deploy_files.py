@@ -1,12 +1,23 @@
-"""docker-compose.yml and `make run`'s process list describe the same platform (validated, not
-run here), and compose exposes only the gateway."""
+"""docker-compose.yml, the Kubernetes overlays and `make run`'s process list describe the same
+platform (validated, not run here); only the gateway is reachable from outside."""
 
+import json
+import os
+import shutil
+import subprocess
+from collections import Counter
+
+import pytest
 import yaml
 
 from common.env import DEFAULT_HTTP_PORTS, SERVICES
 from common.paths import REPO_ROOT
-from deploy import processes
+from deploy import k8s, processes
 from deploy import web as deploy_web
+
+K8S_VERSION = "1.30.0"
+DEV_SECRETS = {"overlay": "dev", "database_url": "", "broker_url": "", "redis_url": ""}
+FLOWER = {"FLOWER_BASIC_AUTH": "admin:x"}
 
 
 def compose() -> dict:
@@ -58,3 +69,155 @@ def test_no_secret_has_a_default_in_compose():
     for secret in ("POSTGRES_PASSWORD", "RABBITMQ_PASSWORD"):
         assert f"${{{secret}:?" in text
     assert "SECRET_KEY:" not in text and "JWT_PRIVATE_KEY:" not in text
+
+
+# --- Kubernetes: rendered from the process list, validated offline -----------------------------
+
+OVERLAYS = ("dev", "prod")
+# The Compose Specification's JSON schema, as shipped in docker-compose 1.29.2 (Apache-2.0).
+COMPOSE_SPEC = REPO_ROOT / "tests" / "compat" / "compose_spec.json"
+
+
+def rendered(overlay: str) -> list[dict]:
+    """`kubectl kustomize` of the overlay (kubectl's built-in kustomize)."""
+    kubectl = shutil.which("kubectl")
+    if kubectl is None:
+        if os.environ.get("STREAMIFY_REQUIRE_KUBECTL") == "1":
+            pytest.fail("kubectl required (README, 'Run on Kubernetes') but not on the PATH")
+        pytest.skip("kubectl not installed (README, 'Run on Kubernetes')")
+    folder = REPO_ROOT / "deploy" / "k8s" / "overlays" / overlay
+    out = subprocess.run([kubectl, "kustomize", str(folder)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    return [doc for doc in yaml.safe_load_all(out.stdout) if doc]
+
+
+def by_kind(objects: list[dict], kind: str) -> dict[str, dict]:
+    return {o["metadata"]["name"]: o for o in objects if o["kind"] == kind}
+
+
+def test_the_kubernetes_base_is_what_the_process_list_writes():
+    stale = [
+        str(path.relative_to(REPO_ROOT))
+        for path, text in k8s.files().items()
+        if not path.exists() or path.read_text() != text
+    ]
+    assert stale == [], "run python -m deploy.k8s"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_each_overlay_renders_objects_the_kubernetes_schema_accepts(overlay):
+    import kubernetes_validate
+
+    objects = rendered(overlay)
+    for obj in objects:
+        kubernetes_validate.validate(obj, K8S_VERSION, strict=True)
+    kinds = Counter(o["kind"] for o in objects)
+    print(f"\n{overlay}: {len(objects)} objects, {dict(sorted(kinds.items()))}")
+
+    assert {o["metadata"].get("namespace") for o in objects if o["kind"] != "Namespace"} == {
+        "streamify"
+    }
+    # Secrets are made for the cluster (`deploy.k8s secrets`), never kept in the tree.
+    assert kinds["Secret"] == 0
+    # The check can fail: a misspelt field is refused.
+    broken = {**by_kind(objects, "Service")["gateway"], "sepc": {}}
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(broken, K8S_VERSION, strict=True)
+
+
+def test_every_process_runs_the_same_in_compose_and_kubernetes():
+    services, workloads = compose(), by_kind(rendered("dev"), "Deployment")
+    made = {s["metadata"]["name"]: s["stringData"] for s in k8s.secrets(**DEV_SECRETS)}
+    programs = [processes.web(s) for s in SERVICES] + [processes.worker(s) for s in SERVICES]
+    programs.append(processes.Program("flower", processes.flower_argv(5555, "0.0.0.0"), FLOWER))
+    for program in programs:
+        argv = k8s.command(program.argv)
+        container = workloads[program.name]["spec"]["template"]["spec"]["containers"][0]
+        from_secrets = {
+            key
+            for source in container["envFrom"]
+            if "secretRef" in source
+            for key in made[source["secretRef"]["name"]]
+        }
+        k8s_env = {e["name"] for e in container.get("env", [])} | from_secrets
+        compose_env = set(services[program.name]["environment"])
+
+        assert services[program.name]["command"] == " ".join(argv), program.name
+        assert container["command"] == argv, program.name
+        assert set(program.env) <= compose_env, program.name
+        assert set(program.env) <= k8s_env, program.name
+        if program.name in SERVICES:
+            ports = {p["containerPort"] for p in container["ports"]}
+            assert DEFAULT_HTTP_PORTS[program.name] in ports
+            assert ports - {DEFAULT_HTTP_PORTS[program.name]} == set(
+                filter(None, [k8s.GRPC_PORTS.get(program.name)])
+            )
+    assert set(workloads) == {p.name for p in programs}
+
+
+def test_migrations_run_as_jobs_and_never_in_a_serving_command():
+    objects = rendered("dev")
+    jobs = by_kind(objects, "Job")
+    serving = [
+        " ".join(c["command"])
+        for d in by_kind(objects, "Deployment").values()
+        for c in d["spec"]["template"]["spec"]["containers"]
+    ]
+
+    assert set(jobs) == {f"{s}-prepare" for s in SERVICES}
+    assert all("prepare_service" not in c and "migrate" not in c for c in serving)
+    assert all("migrate" not in spec["command"] for spec in compose().values() if "command" in spec)
+    assert {compose()[f"{s}-prepare"]["command"] for s in SERVICES} == {
+        "python manage.py prepare_service"
+    }
+
+
+def test_only_the_gateway_is_open_and_each_database_admits_only_its_service():
+    policies = by_kind(rendered("dev"), "NetworkPolicy")
+
+    def sources(name: str):
+        rules = policies[name]["spec"]["ingress"]
+        return [rule.get("from") for rule in rules]
+
+    def services(peers: list[dict]) -> list[str]:
+        return [peer["podSelector"]["matchLabels"]["streamify/service"] for peer in peers]
+
+    assert sources("gateway") == [None]
+    assert sources("flower") == []
+    for name in SERVICES:
+        database = sources(f"postgres-{name}")[0]
+        assert [p["podSelector"]["matchLabels"]["streamify/service"] for p in database] == [name]
+        if name != "gateway":
+            callers = [
+                p["podSelector"]["matchLabels"]["streamify/service"] for p in sources(name)[0]
+            ]
+            assert "gateway" in callers and name not in callers
+
+
+def test_the_secrets_hold_each_services_own_keys_and_validate():
+    import kubernetes_validate
+
+    made = {s["metadata"]["name"]: s for s in k8s.secrets(**DEV_SECRETS)}
+    for secret in made.values():
+        kubernetes_validate.validate(secret, K8S_VERSION, strict=True)
+    for name in SERVICES:
+        own = made[f"streamify-{name}"]["stringData"]
+        assert {f"{name.upper()}_DATABASE_URL", f"{name.upper()}_SECRET_KEY"} <= set(own)
+        assert own[f"{name.upper()}_SERVICE_PRIVATE_KEY"].startswith("-----BEGIN PRIVATE KEY")
+        assert ("JWT_PRIVATE_KEY" in own) == (name == "auth")
+    shared = made["streamify-shared"]["stringData"]
+    assert not any("PRIVATE" in key for key in shared)
+    again = {s["metadata"]["name"]: s for s in k8s.secrets(**DEV_SECRETS)}
+    assert again["streamify-auth"]["stringData"] != made["streamify-auth"]["stringData"]
+
+
+def test_compose_follows_the_compose_specification():
+    import jsonschema
+
+    schema = json.loads(COMPOSE_SPEC.read_text())
+    validator = jsonschema.Draft7Validator(schema)
+    for name in ("docker-compose.yml", "docker-compose.ops.yml"):
+        document = yaml.safe_load((REPO_ROOT / name).read_text())
+        assert [e.message for e in validator.iter_errors(document)] == [], name
+    misspelt = {"services": {"web": {"image": "x", "comand": "y"}}}
+    assert list(validator.iter_errors(misspelt))

@@ -17,6 +17,8 @@ from tests.support.full_platform import booted_full_platform
 
 CHROMIUM = os.environ.get("STREAMIFY_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+# Media starts as it would after the viewer's click, however long the API took.
+LAUNCH_ARGS = ["--no-sandbox", "--autoplay-policy=no-user-gesture-required"]
 # The registration saga's steps run on these workers; analytics' also projects the views and
 # video's processes uploads.
 WORKERS = ("gateway", "auth", "billing", "analytics", "video")
@@ -36,11 +38,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            # Media starts as it would after the viewer's click, however long the API took.
-            args=["--no-sandbox", "--autoplay-policy=no-user-gesture-required"],
-        )
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
         yield launched
         launched.close()
 

@@ -69,13 +69,20 @@ def test_a_phone_sized_screen_scrolls_only_down(full, viewer):
     page.locator("#videos .card").first.wait_for()
     widths = {"catalog": page.evaluate("document.documentElement.scrollWidth")}
     register(page)
-    for view in ("wallet", "history"):
-        page.click(f"#nav >> text={'My history' if view == 'history' else 'Wallet'}")
+    links = {"wallet": "Wallet", "history": "My history", "studio": "Studio"}
+    links |= {"insights": "Insights", "profile": "Profile"}
+    for view, link in links.items():
+        page.click(f"#nav >> text={link}")
         page.wait_for_selector(f"#{view}:not([hidden])")
+        page.wait_for_load_state("networkidle")
         widths[view] = page.evaluate("document.documentElement.scrollWidth")
-    screenshot(page, "phone-history")
+    page.click("#nav >> text=Catalog")
+    page.click("#videos .card h3 a")
+    page.wait_for_selector("#watch:not([hidden]) #watch-start")
+    widths["watch"] = page.evaluate("document.documentElement.scrollWidth")
+    screenshot(page, "phone-video-page")
 
-    assert widths == {"catalog": 375, "wallet": 375, "history": 375}
+    assert widths == dict.fromkeys(["catalog", *links, "watch"], 375)
     assert errors == []
 
 

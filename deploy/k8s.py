@@ -1,0 +1,536 @@
+"""Kubernetes manifests from the same facts as `make run` and docker-compose.
+
+    python -m deploy.k8s                  # write deploy/k8s/base/ and the dev overlay's backends
+    python -m deploy.k8s --check          # the files in the tree are what this writes
+    python -m deploy.k8s secrets --overlay dev | kubectl apply -n streamify -f -
+                                          # Secrets with fresh keys and passwords (never in git)
+
+The workloads are `deploy.processes`' programs: the same command, port and environment names
+as under `make run`, one Deployment each (auth's and video's web process also serves gRPC).
+Migrations and the broker topology run as one Job per service (`manage.py prepare_service`),
+never in a serving command. The overlays (`deploy/k8s/overlays/`) are written by hand: `dev`
+adds PostgreSQL (one per service), RabbitMQ and Redis in the cluster; `prod` expects them
+outside, named by the Secrets.
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+import yaml
+
+from common.env import DEFAULT_HTTP_PORTS, SERVICES
+from common.paths import REPO_ROOT
+from deploy import processes
+
+K8S = REPO_ROOT / "deploy" / "k8s"
+IMAGE = "streamify:latest"
+PART_OF = {"app.kubernetes.io/part-of": "streamify"}
+GRPC_PORTS = {"auth": 50051, "video": 50052}
+FLOWER_PORT = 5555
+MEDIA_SERVICES = ("video", "streaming")  # they share the media volume
+MEDIA_ROOT = "/media"
+# Who calls whom inside the cluster (HTTP and gRPC: the gateway's proxy, GraphQL, saga and
+# health; streaming's metadata reads and charges); the gateway is also reached from outside,
+# and Flower from nowhere but `kubectl port-forward`.
+CALLERS = {
+    "auth": ("gateway",),
+    "video": ("gateway", "streaming"),
+    "streaming": ("gateway",),
+    "billing": ("gateway", "streaming"),
+    "analytics": ("gateway",),
+}
+HEADER = "# Written by `python -m deploy.k8s` from deploy/processes.py: change that, then rerun.\n"
+
+
+def labels(owner: str, component: str) -> dict:
+    return {**PART_OF, "streamify/service": owner, "app.kubernetes.io/component": component}
+
+
+def command(argv: list[str]) -> list[str]:
+    """An argv of `make run` as the image runs it: the virtualenv's tools are on its PATH."""
+    first = "python" if argv[0] == sys.executable else Path(argv[0]).name
+    return [first, *argv[1:]]
+
+
+def env_from(owner: str) -> list[dict]:
+    """Settings every process shares, then the owner's own Secret (its database, its keys)."""
+    return [
+        {"configMapRef": {"name": "streamify-config"}},
+        {"secretRef": {"name": "streamify-shared"}},
+        {"secretRef": {"name": f"streamify-{owner}"}},
+    ]
+
+
+def resources(cpu: str, memory: str, memory_limit: str) -> dict:
+    return {"requests": {"cpu": cpu, "memory": memory}, "limits": {"memory": memory_limit}}
+
+
+def deployment(program: processes.Program, owner: str, component: str, **container) -> dict:
+    spec: dict = {
+        "containers": [
+            {
+                "name": program.name,
+                "image": IMAGE,
+                "command": command(program.argv),
+                "env": [{"name": k, "value": v} for k, v in sorted(program.env.items())],
+                "envFrom": env_from(owner),
+                **container,
+            }
+        ]
+    }
+    if owner in MEDIA_SERVICES:
+        spec["containers"][0]["volumeMounts"] = [
+            {"name": "media", "mountPath": MEDIA_ROOT, "readOnly": owner != "video"}
+        ]
+        spec["volumes"] = [{"name": "media", "persistentVolumeClaim": {"claimName": "media"}}]
+    selector = labels(owner, component)
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": program.name, "labels": selector},
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": selector},
+            "template": {"metadata": {"labels": selector}, "spec": spec},
+        },
+    }
+
+
+def service(name: str, selector: dict, ports: list[dict]) -> dict:
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": name, "labels": selector},
+        "spec": {
+            "selector": selector,
+            "ports": [
+                {"name": p["name"], "port": p["containerPort"], "targetPort": p["name"]}
+                for p in ports
+            ],
+        },
+    }
+
+
+def budget(name: str, selector: dict) -> dict:
+    return {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": {"name": name, "labels": selector},
+        "spec": {"maxUnavailable": 1, "selector": {"matchLabels": selector}},
+    }
+
+
+def ingress_policy(name: str, selector: dict, ports: list[dict], sources) -> dict:
+    """Traffic to these pods' ports from `sources` (pod label sets), from anywhere (None), or
+    from nobody (empty: `kubectl port-forward` enters the pod from inside, not through this)."""
+    rule: dict = {"ports": [{"port": p["containerPort"], "protocol": "TCP"} for p in ports]}
+    if sources is not None:
+        rule["from"] = [{"podSelector": {"matchLabels": match}} for match in sources]
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": name, "labels": selector},
+        "spec": {
+            "podSelector": {"matchLabels": selector},
+            "policyTypes": ["Ingress"],
+            # An empty `from` would admit everyone: "nobody" is no rule at all.
+            "ingress": [rule] if sources is None or sources else [],
+        },
+    }
+
+
+def pods_of(*owners: str) -> list[dict]:
+    return [{**PART_OF, "streamify/service": owner} for owner in owners]
+
+
+def autoscaler(name: str, selector: dict) -> dict:
+    return {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": name, "labels": selector},
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
+            "minReplicas": 1,
+            "maxReplicas": 4,
+            "metrics": [
+                {
+                    "type": "Resource",
+                    "resource": {
+                        "name": "cpu",
+                        "target": {"type": "Utilization", "averageUtilization": 70},
+                    },
+                }
+            ],
+        },
+    }
+
+
+def web(name: str) -> list[dict]:
+    ports = [{"name": "http", "containerPort": DEFAULT_HTTP_PORTS[name]}]
+    probes = {
+        "readinessProbe": {
+            "httpGet": {"path": "/health/ready", "port": "http"},
+            "periodSeconds": 10,
+        },
+        "livenessProbe": {"httpGet": {"path": "/health/live", "port": "http"}, "periodSeconds": 20},
+    }
+    if name in GRPC_PORTS:
+        ports.append({"name": "grpc", "containerPort": GRPC_PORTS[name]})
+        # Started means serving gRPC too: grpc.health.v1, as the platform's own clients see it.
+        probes["startupProbe"] = {
+            "grpc": {"port": GRPC_PORTS[name]},
+            "periodSeconds": 2,
+            "failureThreshold": 60,
+        }
+    selector = labels(name, "web")
+    return [
+        deployment(
+            processes.web(name),
+            name,
+            "web",
+            ports=ports,
+            resources=resources("100m", "160Mi", "512Mi"),
+            **probes,
+        ),
+        service(name, selector, ports),
+        autoscaler(name, selector),
+        budget(name, selector),
+        ingress_policy(
+            name, selector, ports, None if name == "gateway" else pods_of(*CALLERS[name])
+        ),
+    ]
+
+
+def worker(name: str) -> list[dict]:
+    program = processes.worker(name)
+    memory = "384Mi" if name == "video" else "160Mi"  # ffmpeg runs in the video worker
+    return [
+        deployment(program, name, "worker", resources=resources("50m", memory, "1Gi")),
+        budget(program.name, labels(name, "worker")),
+    ]
+
+
+def prepare_job(name: str) -> dict:
+    selector = labels(name, "prepare")
+    container = {
+        "name": "prepare",
+        "image": IMAGE,
+        "workingDir": f"/app/{name}_project",
+        "command": ["python", "manage.py", "prepare_service"],
+        "envFrom": env_from(name),
+        "resources": resources("100m", "160Mi", "512Mi"),
+    }
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": f"{name}-prepare", "labels": selector},
+        "spec": {
+            "backoffLimit": 10,
+            "template": {
+                "metadata": {"labels": selector},
+                "spec": {"restartPolicy": "OnFailure", "containers": [container]},
+            },
+        },
+    }
+
+
+def flower() -> list[dict]:
+    program = processes.Program("flower", processes.flower_argv(FLOWER_PORT, "0.0.0.0"))
+    ports = [{"name": "http", "containerPort": FLOWER_PORT}]
+    selector = labels("flower", "web")
+    made = deployment(
+        program, "flower", "web", ports=ports, resources=resources("20m", "96Mi", "256Mi")
+    )
+    # Its basic-auth login comes from its own Secret (`streamify-flower`), like every secret.
+    return [made, service("flower", selector, ports), ingress_policy("flower", selector, ports, ())]
+
+
+def config() -> dict:
+    data = {
+        "BIND_HOST": "0.0.0.0",
+        "STREAMIFY_MEDIA_ROOT": MEDIA_ROOT,
+        **{f"{s.upper()}_URL": f"http://{s}:{DEFAULT_HTTP_PORTS[s]}" for s in SERVICES},
+        **{f"{s.upper()}_GRPC_TARGET": f"{s}:{port}" for s, port in GRPC_PORTS.items()},
+    }
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "streamify-config", "labels": PART_OF},
+        "data": data,
+    }
+
+
+def shared() -> list[dict]:
+    media = {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": {"name": "media", "labels": PART_OF},
+        "spec": {"accessModes": ["ReadWriteMany"], "resources": {"requests": {"storage": "20Gi"}}},
+    }
+    gateway = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "Ingress",
+        "metadata": {
+            "name": "gateway",
+            "labels": PART_OF,
+            # Bodies are buffered before they reach the gateway (README, "Configuration").
+            "annotations": {
+                "nginx.ingress.kubernetes.io/proxy-body-size": "2g",
+                "nginx.ingress.kubernetes.io/proxy-request-buffering": "on",
+            },
+        },
+        "spec": {
+            "rules": [
+                {
+                    "http": {
+                        "paths": [
+                            {
+                                "path": "/",
+                                "pathType": "Prefix",
+                                "backend": {
+                                    "service": {"name": "gateway", "port": {"name": "http"}}
+                                },
+                            }
+                        ]
+                    }
+                }
+            ]
+        },
+    }
+    return [config(), media, gateway]
+
+
+def base() -> dict[str, list[dict]]:
+    """The base's files and the objects in each."""
+    files = {"shared.yaml": shared()}
+    for name in SERVICES:
+        files[f"{name}.yaml"] = [prepare_job(name), *web(name), *worker(name)]
+    files["flower.yaml"] = flower()
+    return files
+
+
+# --- the dev overlay's backends: PostgreSQL per service, RabbitMQ, Redis ------------------------
+
+BACKEND = {"app.kubernetes.io/part-of": "streamify-backends"}
+
+
+def _backend(name: str, image: str, port: int, container: dict, sources, *, disk: str = "") -> list:
+    selector = {**BACKEND, "app.kubernetes.io/name": name}
+    ports = [{"name": "main", "containerPort": port}]
+    spec = {
+        "serviceName": name,
+        "replicas": 1,
+        "selector": {"matchLabels": selector},
+        "template": {
+            "metadata": {"labels": selector},
+            "spec": {"containers": [{"name": name, "image": image, "ports": ports, **container}]},
+        },
+    }
+    if disk:
+        spec["template"]["spec"]["containers"][0]["volumeMounts"] = [
+            {"name": "data", "mountPath": disk}
+        ]
+        spec["volumeClaimTemplates"] = [
+            {
+                "metadata": {"name": "data"},
+                "spec": {
+                    "accessModes": ["ReadWriteOnce"],
+                    "resources": {"requests": {"storage": "2Gi"}},
+                },
+            }
+        ]
+    policy = ingress_policy(name, selector, ports, sources)
+    stateful = {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": {"name": name},
+        "spec": spec,
+    }
+    return [stateful, service(name, selector, ports), policy]
+
+
+def _password(secret: str) -> dict:
+    return {"valueFrom": {"secretKeyRef": {"name": secret, "key": "password"}}}
+
+
+def backends() -> list[dict]:
+    """Each database reachable only from its own service's pods; the broker and Redis from any
+    Streamify pod."""
+    made = []
+    for name in SERVICES:
+        postgres = {
+            "env": [
+                {"name": "POSTGRES_DB", "value": f"streamify_{name}"},
+                {"name": "POSTGRES_PASSWORD", **_password(f"postgres-{name}")},
+                {"name": "PGDATA", "value": "/var/lib/postgresql/data/pgdata"},
+            ],
+            "readinessProbe": {"exec": {"command": ["pg_isready", "-U", "postgres"]}},
+            "resources": resources("50m", "64Mi", "256Mi"),
+        }
+        callers = [{**PART_OF, "streamify/service": name}]
+        made += _backend(
+            f"postgres-{name}",
+            "postgres:16",
+            5432,
+            postgres,
+            callers,
+            disk="/var/lib/postgresql/data",
+        )
+    rabbitmq = {
+        "env": [
+            {"name": "RABBITMQ_DEFAULT_USER", "value": "streamify"},
+            {"name": "RABBITMQ_DEFAULT_PASS", **_password("rabbitmq")},
+        ],
+        "readinessProbe": {"exec": {"command": ["rabbitmq-diagnostics", "-q", "ping"]}},
+        "resources": resources("100m", "256Mi", "512Mi"),
+    }
+    made += _backend(
+        "rabbitmq", "rabbitmq:3.13", 5672, rabbitmq, [PART_OF], disk="/var/lib/rabbitmq"
+    )
+    redis = {"args": ["--save", ""], "resources": resources("20m", "32Mi", "128Mi")}
+    made += _backend("redis", "redis:7", 6379, redis, [PART_OF])
+    return made
+
+
+# --- Secrets, made fresh for `kubectl apply`; never written into the tree ----------------------
+
+
+def _pem_pair(key) -> tuple[str, str]:
+    from cryptography.hazmat.primitives import serialization
+
+    private = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    return private, public
+
+
+def _secret(name: str, data: dict) -> dict:
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": name, "labels": PART_OF},
+        "type": "Opaque",
+        "stringData": data,
+    }
+
+
+def secrets(*, overlay: str, database_url: str, broker_url: str, redis_url: str) -> list[dict]:
+    """Every Secret the overlay reads. For dev, the backends' passwords are made here too and
+    the URLs point at the in-cluster backends; for prod the URLs are the caller's."""
+    import secrets as random
+
+    from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+
+    made = []
+    if overlay == "dev":
+        rabbit = random.token_urlsafe(24)
+        made.append(_secret("rabbitmq", {"password": rabbit}))
+        broker_url = f"amqp://streamify:{rabbit}@rabbitmq:5672//"
+        redis_url = "redis://redis:6379/0"
+    jwt_private, jwt_public = _pem_pair(
+        rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    )
+    service_keys = {name: _pem_pair(ed25519.Ed25519PrivateKey.generate()) for name in SERVICES}
+    shared_data = {
+        "CELERY_BROKER_URL": broker_url,
+        "REDIS_URL": redis_url,
+        "JWT_PUBLIC_KEY": jwt_public,
+    }
+    shared_data |= {f"{n.upper()}_SERVICE_PUBLIC_KEY": keys[1] for n, keys in service_keys.items()}
+    made.append(_secret("streamify-shared", shared_data))
+    for name in SERVICES:
+        url = database_url.format(service=name)
+        if overlay == "dev":
+            password = random.token_urlsafe(24)
+            made.append(_secret(f"postgres-{name}", {"password": password}))
+            url = f"postgresql://postgres:{password}@postgres-{name}:5432/streamify_{name}"
+        own = {
+            f"{name.upper()}_DATABASE_URL": url,
+            f"{name.upper()}_SECRET_KEY": random.token_urlsafe(50),
+            f"{name.upper()}_SERVICE_PRIVATE_KEY": service_keys[name][0],
+        }
+        if name == "auth":
+            own["JWT_PRIVATE_KEY"] = jwt_private
+        if name == "streaming":
+            own["STREAMING_MEDIA_URL_SECRET"] = random.token_urlsafe(50)
+        made.append(_secret(f"streamify-{name}", own))
+    login = f"{processes.FLOWER_USER}:{random.token_urlsafe(18)}"
+    made.append(_secret("streamify-flower", {"FLOWER_BASIC_AUTH": login}))
+    return made
+
+
+# --- files -----------------------------------------------------------------------------------
+
+
+def dump(objects: list[dict]) -> str:
+    return HEADER + "---\n".join(yaml.safe_dump(o, sort_keys=False) for o in objects)
+
+
+def files() -> dict[Path, str]:
+    made = {K8S / "base" / name: dump(objects) for name, objects in base().items()}
+    resources_list = {"resources": sorted(name for name in base())}
+    made[K8S / "base" / "kustomization.yaml"] = HEADER + yaml.safe_dump(
+        {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization"} | resources_list,
+        sort_keys=False,
+    )
+    made[K8S / "overlays" / "dev" / "backends.yaml"] = dump(backends())
+    return made
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("action", nargs="?", choices=["write", "secrets"], default="write")
+    parser.add_argument("--check", action="store_true", help="fail if the tree differs")
+    parser.add_argument("--overlay", choices=["dev", "prod"], default="dev")
+    parser.add_argument(
+        "--database-url-template",
+        default="",
+        help="prod: each service's database, {service} replaced, e.g. "
+        "postgresql://streamify:PASSWORD@db.example:5432/streamify_{service}",
+    )
+    parser.add_argument("--broker-url", default="", help="prod: amqp://user:password@host:5672//")
+    parser.add_argument("--redis-url", default="", help="prod: redis://host:6379/0")
+    args = parser.parse_args()
+    if args.action == "secrets":
+        if args.overlay == "prod" and not (
+            "{service}" in args.database_url_template and args.broker_url and args.redis_url
+        ):
+            parser.error(
+                "prod needs --database-url-template (with {service}), --broker-url, --redis-url"
+            )
+        made = secrets(
+            overlay=args.overlay,
+            database_url=args.database_url_template,
+            broker_url=args.broker_url,
+            redis_url=args.redis_url,
+        )
+        sys.stdout.write("---\n".join(yaml.safe_dump(o, sort_keys=False) for o in made))
+        return 0
+    stale = []
+    for path, text in files().items():
+        if path.exists() and path.read_text() == text:
+            continue
+        stale.append(path.relative_to(REPO_ROOT))
+        if not args.check:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+    if args.check and stale:
+        print(
+            f"out of date (run python -m deploy.k8s): {', '.join(map(str, stale))}", file=sys.stderr
+        )
+        return 1
+    for path in stale:
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
