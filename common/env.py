@@ -47,10 +47,17 @@ def broker_url() -> str:
     return os.environ.get("CELERY_BROKER_URL", "filesystem://")
 
 
-def service_url(service: str) -> str:
-    """Base URL at which `service` answers HTTP, e.g. AUTH_URL=http://127.0.0.1:3001."""
+def service_urls(service: str) -> tuple[str, ...]:
+    """Base URLs at which `service` answers HTTP: `<SERVICE>_URL`, one URL or several
+    comma-separated (replicas), e.g. AUTH_URL=http://127.0.0.1:3001,http://127.0.0.1:3011."""
     port = os.environ.get(f"{service.upper()}_PORT", DEFAULT_HTTP_PORTS[service])
-    return os.environ.get(f"{service.upper()}_URL", f"http://127.0.0.1:{port}").rstrip("/")
+    listed = os.environ.get(f"{service.upper()}_URL", f"http://127.0.0.1:{port}").split(",")
+    return tuple(url.strip().rstrip("/") for url in listed if url.strip())
+
+
+def service_url(service: str) -> str:
+    """The first of `service_urls`: where a single-instance client (a banner, a link) points."""
+    return service_urls(service)[0]
 
 
 def secret(name: str, *, length: int = 50) -> str:

@@ -323,8 +323,13 @@ def target(service: str) -> str:
 
 @cache
 def channel(target: str) -> grpc.Channel:
-    """One channel per target per process: a channel multiplexes calls and reconnects itself."""
-    return grpc.insecure_channel(target)
+    """One channel per target per process: a channel multiplexes calls and reconnects itself.
+
+    A target may name several replicas (`ipv4:10.0.0.5:50052,10.0.0.6:50052`, or a DNS name
+    with several addresses, such as a Kubernetes headless Service): calls go round robin over
+    those that are connected. The breaker stays one per service (`video-grpc`).
+    """
+    return grpc.insecure_channel(target, options=[("grpc.lb_policy_name", "round_robin")])
 
 
 def default_timeout() -> float:

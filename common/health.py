@@ -2,7 +2,8 @@
 
 - `GET /health/live`: the process answers (no I/O at all); for liveness probes and as the
   ceiling a benchmark compares every path with.
-- `GET /health/ready` and `GET /health`: database and broker, each timed. The checks run at most
+- `GET /health/ready` and `GET /health`: database and broker (and the media bucket, where
+  video and streaming use one), each timed. The checks run at most
   once per `STREAMIFY_READY_CACHE_SECONDS` (default 2) per process, so probes and load never
   turn into one database and broker round trip per call.
 """
@@ -18,6 +19,7 @@ from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from common import media_storage
 from common.celery import service_app
 
 
@@ -71,6 +73,8 @@ def check_broker() -> None:
 
 def _checked() -> tuple[dict, bool]:
     checks = {"database": _timed(check_database), "broker": _timed(check_broker)}
+    if settings.SERVICE_NAME in media_storage.MEDIA_SERVICES and media_storage.on_object_store():
+        checks["media"] = _timed(media_storage.check_bucket)
     healthy = all(check["status"] == "up" for check in checks.values())
     payload = {
         "status": "ok" if healthy else "unavailable",

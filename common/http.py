@@ -13,27 +13,36 @@ urllib3 rather than requests: the gateway makes one such call per proxied reques
 requests' per-call machinery (sessions, hooks, cookie jars, environment lookups) cost more CPU
 than the gateway's own work; urllib3 is the pool requests itself sends through.
 
+Replicas: `<SERVICE>_URL` may list several instances. Calls go to them in turn, each instance
+behind a breaker of its own (`<service>@<host:port>`), so one dead replica is skipped once its
+breaker opens instead of failing the whole service; while it is closed, a call that surely never
+reached an instance (no connection made) goes on to the next, when its body can be sent again.
+
 Timeouts (environment, seconds): `STREAMIFY_HTTP_CONNECT_TIMEOUT` (default 2) and
 `STREAMIFY_HTTP_READ_TIMEOUT` (default 10); `STREAMIFY_HTTP_POOL_SIZE` connections kept per
-upstream and process (default 16).
+upstream instance and process (default 16).
 """
 
 import http.client as http_client
+import itertools
 import os
 import re
 import threading
 import time
+from collections import defaultdict
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import timedelta
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import orjson
+import pybreaker
 import urllib3
 from urllib3.exceptions import ProtocolError
 from urllib3.util.retry import Retry
 
-from common.breakers import UpstreamServerError, UpstreamUnavailable, guarded
-from common.env import service_url
+from common.breakers import UpstreamServerError, UpstreamUnavailable, breaker, guarded
+from common.env import service_urls
 
 __all__ = [
     "REQUEST_ID_HEADER",
@@ -127,9 +136,36 @@ STALE_RETRY = StaleConnectionRetry(
 )  # fmt: skip
 
 
-def pool(service: str) -> urllib3.HTTPConnectionPool:
-    """This process's pool of keep-alive connections to `service` (at its current URL)."""
-    url = service_url(service)
+@dataclass(frozen=True)
+class Instance:
+    breaker: str
+    url: str
+
+
+def instances(service: str) -> list[Instance]:
+    """`service`'s instances; a lone one's breaker is the service's own name."""
+    urls = service_urls(service)
+    if len(urls) == 1:
+        return [Instance(service, urls[0])]
+    return [Instance(f"{service}@{urlsplit(url).netloc}", url) for url in urls]
+
+
+_turns: defaultdict[str, itertools.count] = defaultdict(itertools.count)
+
+
+def in_turn(service: str) -> list[Instance]:
+    """The instances to try for one call: the next in turn first, those whose breaker is open
+    last (tried only after every other one could not be reached)."""
+    found = instances(service)
+    if len(found) == 1:
+        return found
+    start = next(_turns[service]) % len(found)
+    ordered = found[start:] + found[:start]
+    return sorted(ordered, key=lambda i: breaker(i.breaker).current_state == pybreaker.STATE_OPEN)
+
+
+def pool(url: str) -> urllib3.HTTPConnectionPool:
+    """This process's pool of keep-alive connections to the instance at `url`."""
     found = _pools.get(url)
     if found is not None:
         return found
@@ -199,7 +235,6 @@ def request(
     headers: dict | None = None,
     timeout: float | tuple[float, float] | None = None,
     pass_server_errors: bool = False,
-    breaker_name: str | None = None,
     params: dict | None = None,
     json=None,
     data=None,
@@ -224,37 +259,60 @@ def request(
     connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
     defaults = timeouts()
     limits = urllib3.Timeout(connect=connect or defaults[0], read=read or defaults[1])
+    call = {
+        "method": method,
+        "url": path,
+        "body": data,
+        "headers": sent_headers,
+        "timeout": limits,
+        "retries": STALE_RETRY if data is None else NO_RETRY,
+        "redirect": False,
+        "preload_content": not stream,
+        "decode_content": False,
+        "chunked": data is not None and not isinstance(data, bytes) and not _sized(data),
+    }
+    # Only a body that can be sent twice may go on to another instance.
+    resendable = data is None or isinstance(data, bytes)
+    targets = in_turn(service)
+    for attempt, instance in enumerate(targets, start=1):
+        try:
+            return _send(service, instance, call, stream=stream, pass_errors=pass_server_errors)
+        except UpstreamUnavailable as exc:
+            if exc.reached or not resendable or attempt == len(targets):
+                raise
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def _send(service: str, instance: Instance, call: dict, *, stream: bool, pass_errors: bool):
     started = time.perf_counter()
     try:
-        with guarded(breaker_name or service):
-            raw = pool(service).urlopen(
-                method,
-                path,
-                body=data,
-                headers=sent_headers,
-                timeout=limits,
-                retries=STALE_RETRY if data is None else NO_RETRY,
-                redirect=False,
-                preload_content=not stream,
-                decode_content=False,
-                chunked=data is not None and not isinstance(data, bytes) and not _sized(data),
-            )
+        with guarded(instance.breaker):
+            raw = pool(instance.url).urlopen(**call)
             response = Response(raw, time.perf_counter() - started, streamed=stream)
             if response.status_code >= 500:
                 raise UpstreamServerError(service, response)
     except UpstreamServerError as exc:
-        if pass_server_errors:
+        if pass_errors:
             return exc.response
         exc.response.close()
         raise UpstreamUnavailable(
             service, 1, reason=f"answered {exc.response.status_code}"
         ) from exc
     except UpstreamUnavailable as exc:
-        if pass_server_errors and exc.response is not None:
+        if pass_errors and exc.response is not None:
             return exc.response
         if exc.response is not None:
             exc.response.close()
-        raise
+        if instance.breaker == service:
+            raise
+        # Callers answer for the service; which instance failed goes into the reason.
+        raise UpstreamUnavailable(
+            service,
+            exc.retry_after,
+            reason=f"{instance.breaker}: {exc.reason}",
+            response=exc.response,
+            reached=exc.reached,
+        ) from exc
     return response
 
 

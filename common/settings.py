@@ -6,7 +6,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from common import broker, env
+from common import broker, env, media_storage
 from common.auth import keys
 from common.paths import var_dir
 
@@ -75,8 +75,10 @@ def service_settings(
         "TIME_ZONE": "UTC",
         "USE_I18N": False,
         "USE_TZ": True,
-        # One media volume (or bucket) shared read-only with streaming; metadata is never shared.
+        # One media folder or bucket (common/media_storage.py), written by video, read by
+        # streaming; metadata is never shared.
         "MEDIA_ROOT": os.environ.get("STREAMIFY_MEDIA_ROOT", str(var_dir() / "media")),
+        "STORAGES": media_storage.storages(),
         "MEDIA_URL": "media/",
         "STATIC_URL": "static/",
         "STATIC_ROOT": static_root(service),

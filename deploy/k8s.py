@@ -9,17 +9,19 @@ The workloads are `deploy.processes`' programs: the same command, port and envir
 as under `make run`, one Deployment each (auth's and video's web process also serves gRPC).
 Migrations and the broker topology run as one Job per service (`manage.py prepare_service`),
 never in a serving command. The overlays (`deploy/k8s/overlays/`) are written by hand: `dev`
-adds PostgreSQL (one per service), RabbitMQ and Redis in the cluster; `prod` expects them
-outside, named by the Secrets.
+adds PostgreSQL (one per service), RabbitMQ, Redis and MinIO (media) in the cluster; `prod`
+expects them outside, named by the Secrets.
 """
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 import yaml
 
 from common.env import DEFAULT_HTTP_PORTS, SERVICES
+from common.media_storage import MEDIA_SERVICES
 from common.paths import REPO_ROOT
 from deploy import processes
 
@@ -28,8 +30,6 @@ IMAGE = "streamify:latest"
 PART_OF = {"app.kubernetes.io/part-of": "streamify"}
 GRPC_PORTS = {"auth": 50051, "video": 50052}
 FLOWER_PORT = 5555
-MEDIA_SERVICES = ("video", "streaming")  # they share the media volume
-MEDIA_ROOT = "/media"
 # Who calls whom inside the cluster (HTTP and gRPC: the gateway's proxy, GraphQL, saga and
 # health; streaming's metadata reads and charges); the gateway is also reached from outside,
 # and Flower from nowhere but `kubectl port-forward`.
@@ -54,12 +54,16 @@ def command(argv: list[str]) -> list[str]:
 
 
 def env_from(owner: str) -> list[dict]:
-    """Settings every process shares, then the owner's own Secret (its database, its keys)."""
-    return [
+    """Settings every process shares, the owner's own Secret (its database, its keys) and, for
+    video and streaming, the media bucket's."""
+    sources = [
         {"configMapRef": {"name": "streamify-config"}},
         {"secretRef": {"name": "streamify-shared"}},
         {"secretRef": {"name": f"streamify-{owner}"}},
     ]
+    if owner in MEDIA_SERVICES:
+        sources.append({"secretRef": {"name": "streamify-media"}})
+    return sources
 
 
 def resources(cpu: str, memory: str, memory_limit: str) -> dict:
@@ -79,11 +83,6 @@ def deployment(program: processes.Program, owner: str, component: str, **contain
             }
         ]
     }
-    if owner in MEDIA_SERVICES:
-        spec["containers"][0]["volumeMounts"] = [
-            {"name": "media", "mountPath": MEDIA_ROOT, "readOnly": owner != "video"}
-        ]
-        spec["volumes"] = [{"name": "media", "persistentVolumeClaim": {"claimName": "media"}}]
     selector = labels(owner, component)
     return {
         "apiVersion": "apps/v1",
@@ -249,7 +248,6 @@ def flower() -> list[dict]:
 def config() -> dict:
     data = {
         "BIND_HOST": "0.0.0.0",
-        "STREAMIFY_MEDIA_ROOT": MEDIA_ROOT,
         **{f"{s.upper()}_URL": f"http://{s}:{DEFAULT_HTTP_PORTS[s]}" for s in SERVICES},
         **{f"{s.upper()}_GRPC_TARGET": f"{s}:{port}" for s, port in GRPC_PORTS.items()},
     }
@@ -262,12 +260,6 @@ def config() -> dict:
 
 
 def shared() -> list[dict]:
-    media = {
-        "apiVersion": "v1",
-        "kind": "PersistentVolumeClaim",
-        "metadata": {"name": "media", "labels": PART_OF},
-        "spec": {"accessModes": ["ReadWriteMany"], "resources": {"requests": {"storage": "20Gi"}}},
-    }
     gateway = {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "Ingress",
@@ -298,7 +290,7 @@ def shared() -> list[dict]:
             ]
         },
     }
-    return [config(), media, gateway]
+    return [config(), gateway]
 
 
 def base() -> dict[str, list[dict]]:
@@ -390,7 +382,57 @@ def backends() -> list[dict]:
     )
     redis = {"args": ["--save", ""], "resources": resources("20m", "32Mi", "128Mi")}
     made += _backend("redis", "redis:7", 6379, redis, [PART_OF])
+    minio = {
+        "args": ["server", "/data"],
+        "env": [
+            {"name": "MINIO_ROOT_USER", "valueFrom": _minio_key("user")},
+            {"name": "MINIO_ROOT_PASSWORD", "valueFrom": _minio_key("password")},
+        ],
+        "readinessProbe": {"httpGet": {"path": "/minio/health/ready", "port": "main"}},
+        "resources": resources("50m", "128Mi", "512Mi"),
+    }
+    made += _backend(
+        "minio", "minio/minio", 9000, minio, [*pods_of(*MEDIA_SERVICES), BUCKET_JOB], disk="/data"
+    )
+    made.append(_bucket_job())
     return made
+
+
+BUCKET_JOB = {**BACKEND, "app.kubernetes.io/name": "media-bucket"}
+MEDIA_BUCKET = "streamify-media"
+
+
+def _minio_key(key: str) -> dict:
+    return {"secretKeyRef": {"name": "minio", "key": key}}
+
+
+def _bucket_job() -> dict:
+    """Make the media bucket once MinIO answers (the services refuse to be ready without it)."""
+    script = (
+        'until mc alias set local http://minio:9000 "$MINIO_USER" "$MINIO_PASSWORD"; '
+        f"do sleep 2; done && mc mb --ignore-existing local/{MEDIA_BUCKET}"
+    )
+    container = {
+        "name": "media-bucket",
+        "image": "minio/mc",
+        "command": ["sh", "-c", script],
+        "env": [
+            {"name": "MINIO_USER", "valueFrom": _minio_key("user")},
+            {"name": "MINIO_PASSWORD", "valueFrom": _minio_key("password")},
+        ],
+    }
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": "media-bucket", "labels": BUCKET_JOB},
+        "spec": {
+            "backoffLimit": 10,
+            "template": {
+                "metadata": {"labels": BUCKET_JOB},
+                "spec": {"restartPolicy": "OnFailure", "containers": [container]},
+            },
+        },
+    }
 
 
 # --- Secrets, made fresh for `kubectl apply`; never written into the tree ----------------------
@@ -422,9 +464,12 @@ def _secret(name: str, data: dict) -> dict:
     }
 
 
-def secrets(*, overlay: str, database_url: str, broker_url: str, redis_url: str) -> list[dict]:
+def secrets(
+    *, overlay: str, database_url: str, broker_url: str, redis_url: str, media: dict
+) -> list[dict]:
     """Every Secret the overlay reads. For dev, the backends' passwords are made here too and
-    the URLs point at the in-cluster backends; for prod the URLs are the caller's."""
+    the URLs point at the in-cluster backends; for prod the URLs and the bucket
+    (`STREAMIFY_MEDIA_*`, `AWS_*` names) are the caller's."""
     import secrets as random
 
     from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
@@ -435,6 +480,15 @@ def secrets(*, overlay: str, database_url: str, broker_url: str, redis_url: str)
         made.append(_secret("rabbitmq", {"password": rabbit}))
         broker_url = f"amqp://streamify:{rabbit}@rabbitmq:5672//"
         redis_url = "redis://redis:6379/0"
+        minio = random.token_urlsafe(24)
+        made.append(_secret("minio", {"user": "streamify", "password": minio}))
+        media = {
+            "STREAMIFY_MEDIA_BUCKET": MEDIA_BUCKET,
+            "STREAMIFY_MEDIA_ENDPOINT_URL": "http://minio:9000",
+            "AWS_ACCESS_KEY_ID": "streamify",
+            "AWS_SECRET_ACCESS_KEY": minio,
+        }
+    made.append(_secret("streamify-media", {k: v for k, v in media.items() if v}))
     jwt_private, jwt_public = _pem_pair(
         rsa.generate_private_key(public_exponent=65537, key_size=2048)
     )
@@ -498,19 +552,35 @@ def main() -> int:
     )
     parser.add_argument("--broker-url", default="", help="prod: amqp://user:password@host:5672//")
     parser.add_argument("--redis-url", default="", help="prod: redis://host:6379/0")
+    parser.add_argument("--media-bucket", default="", help="prod: the S3 bucket for media")
+    parser.add_argument("--media-endpoint-url", default="", help="prod: unless AWS S3 itself")
+    parser.add_argument("--media-region", default="", help="prod: the bucket's region")
     args = parser.parse_args()
     if args.action == "secrets":
         if args.overlay == "prod" and not (
-            "{service}" in args.database_url_template and args.broker_url and args.redis_url
+            "{service}" in args.database_url_template
+            and args.broker_url
+            and args.redis_url
+            and args.media_bucket
         ):
             parser.error(
-                "prod needs --database-url-template (with {service}), --broker-url, --redis-url"
+                "prod needs --database-url-template (with {service}), --broker-url, "
+                "--redis-url and --media-bucket (credentials: AWS_ACCESS_KEY_ID and "
+                "AWS_SECRET_ACCESS_KEY in the environment)"
             )
+        media = {
+            "STREAMIFY_MEDIA_BUCKET": args.media_bucket,
+            "STREAMIFY_MEDIA_ENDPOINT_URL": args.media_endpoint_url,
+            "STREAMIFY_MEDIA_REGION": args.media_region,
+            "AWS_ACCESS_KEY_ID": os.environ.get("AWS_ACCESS_KEY_ID", ""),
+            "AWS_SECRET_ACCESS_KEY": os.environ.get("AWS_SECRET_ACCESS_KEY", ""),
+        }
         made = secrets(
             overlay=args.overlay,
             database_url=args.database_url_template,
             broker_url=args.broker_url,
             redis_url=args.redis_url,
+            media=media,
         )
         sys.stdout.write("---\n".join(yaml.safe_dump(o, sort_keys=False) for o in made))
         return 0

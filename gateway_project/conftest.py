@@ -64,16 +64,23 @@ class Platform:
         wait_http_ok(health_url, process=process, timeout=60)
         return process
 
-    def upstream(self, service: str) -> str:
-        """Start the echo upstream (proxy/tests/upstream_app.py) in place of `service`."""
-        port = free_port()
-        argv = [
-            str(BIN / "gunicorn"), "--chdir", str(HERE / "proxy" / "tests"), "upstream_app:app",
-            "--bind", f"127.0.0.1:{port}", "--worker-class", "gthread", "--threads", "4",
-        ]  # fmt: skip
-        process = Process(f"{service}-echo", argv, env=self.env(), cwd=HERE, log_dir=self.var_dir)
-        self.urls[service] = f"http://127.0.0.1:{port}"
-        self.start(process, f"{self.urls[service]}/health")
+    def upstream(self, service: str, replicas: int = 1) -> str:
+        """Start the echo upstream (proxy/tests/upstream_app.py) in place of `service`; with
+        `replicas`, that many of it, listed in `<SERVICE>_URL` (processes `<service>-echo`,
+        `<service>-echo-2`, ...)."""
+        urls = []
+        for index in range(1, replicas + 1):
+            port = free_port()
+            argv = [
+                str(BIN / "gunicorn"), "--chdir", str(HERE / "proxy" / "tests"),
+                "upstream_app:app", "--bind", f"127.0.0.1:{port}",
+                "--worker-class", "gthread", "--threads", "4",
+            ]  # fmt: skip
+            name = f"{service}-echo" if index == 1 else f"{service}-echo-{index}"
+            process = Process(name, argv, env=self.env(), cwd=HERE, log_dir=self.var_dir)
+            urls.append(f"http://127.0.0.1:{port}")
+            self.start(process, f"{urls[-1]}/health")
+        self.urls[service] = ",".join(urls)
         return self.urls[service]
 
     def database(self, service: str) -> None:

@@ -11,12 +11,19 @@ import pytest
 import yaml
 
 from common.env import DEFAULT_HTTP_PORTS, SERVICES
+from common.media_storage import MEDIA_SERVICES
 from common.paths import REPO_ROOT
 from deploy import k8s, processes
 from deploy import web as deploy_web
 
 K8S_VERSION = "1.30.0"
-DEV_SECRETS = {"overlay": "dev", "database_url": "", "broker_url": "", "redis_url": ""}
+DEV_SECRETS = {
+    "overlay": "dev",
+    "database_url": "",
+    "broker_url": "",
+    "redis_url": "",
+    "media": {},
+}
 FLOWER = {"FLOWER_BASIC_AUTH": "admin:x"}
 
 
@@ -66,7 +73,7 @@ def test_make_run_serves_each_service_on_its_documented_port():
 
 def test_no_secret_has_a_default_in_compose():
     text = (REPO_ROOT / "docker-compose.yml").read_text()
-    for secret in ("POSTGRES_PASSWORD", "RABBITMQ_PASSWORD"):
+    for secret in ("POSTGRES_PASSWORD", "RABBITMQ_PASSWORD", "MINIO_PASSWORD"):
         assert f"${{{secret}:?" in text
     assert "SECRET_KEY:" not in text and "JWT_PRIVATE_KEY:" not in text
 
@@ -146,6 +153,10 @@ def test_every_process_runs_the_same_in_compose_and_kubernetes():
         assert container["command"] == argv, program.name
         assert set(program.env) <= compose_env, program.name
         assert set(program.env) <= k8s_env, program.name
+        # Video and streaming share the media bucket; no other process gets its keys.
+        media = program.name.split("-")[0] in MEDIA_SERVICES
+        assert ("STREAMIFY_MEDIA_BUCKET" in compose_env) == media, program.name
+        assert ("AWS_SECRET_ACCESS_KEY" in k8s_env) == media, program.name
         if program.name in SERVICES:
             ports = {p["containerPort"] for p in container["ports"]}
             assert DEFAULT_HTTP_PORTS[program.name] in ports
@@ -164,7 +175,7 @@ def test_migrations_run_as_jobs_and_never_in_a_serving_command():
         for c in d["spec"]["template"]["spec"]["containers"]
     ]
 
-    assert set(jobs) == {f"{s}-prepare" for s in SERVICES}
+    assert set(jobs) == {f"{s}-prepare" for s in SERVICES} | {"media-bucket"}
     assert all("prepare_service" not in c and "migrate" not in c for c in serving)
     assert all("migrate" not in spec["command"] for spec in compose().values() if "command" in spec)
     assert {compose()[f"{s}-prepare"]["command"] for s in SERVICES} == {

@@ -391,12 +391,13 @@ def declared_callers() -> dict[str, set[str]]:
 def test_compose_gives_each_service_its_own_key_and_the_keys_of_its_callers_only():
     compose = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text())
     callers = declared_callers()
-    # Flower runs with the gateway's settings, so it starts as the gateway.
     containers = {
-        name: "gateway" if name == "flower" else name.split("-")[0]
-        for name in compose["services"]
-        if name.split("-")[0] in SERVICES or name == "flower"
+        name: name.split("-")[0] for name in compose["services"] if name.split("-")[0] in SERVICES
     }
+    # Flower only reads the broker (deploy/flower_app.py): it holds no service's key.
+    flower = compose["services"]["flower"]
+    assert "secrets" not in flower
+    assert not [k for k in flower["environment"] if "_SERVICE_P" in k]
 
     assert callers == {
         "auth": {"gateway"},

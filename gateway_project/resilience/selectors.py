@@ -44,7 +44,9 @@ def ratelimit_key(group: str, request: HttpRequest) -> str:
 
 
 def breaker_stats() -> dict:
-    names = [*settings.GATEWAY_UPSTREAMS, *(f"{s}-grpc" for s in settings.GATEWAY_GRPC_UPSTREAMS)]
+    """Every upstream's breaker: one per instance where `<SERVICE>_URL` lists several."""
+    names = [i.breaker for s in settings.GATEWAY_UPSTREAMS for i in http.instances(s)]
+    names += [f"{s}-grpc" for s in settings.GATEWAY_GRPC_UPSTREAMS]
     return breakers.stats(names)
 
 

@@ -445,16 +445,16 @@ class MediaView(PlaybackView):
         scope = capabilities.MP4 if name is None else capabilities.HLS
         session = selectors.session_for_media(session_id=session_id, scope=scope, token=token)
         if name is None:
-            path = selectors.media_file(session)
+            media = selectors.media_file(session)
             return file_response(
-                path=path,
+                media=media,
                 content_type="video/mp4",
                 range_header=request.headers.get("Range"),
-                clamp=paywall.mp4_window_get(session=session, path=path).clamp,
+                clamp=paywall.mp4_window_get(session=session, media=media).clamp,
             )
-        path, content_type = selectors.hls_file(session, name)
+        media, content_type = selectors.hls_file(session, name)
         return file_response(
-            path=path, content_type=content_type, range_header=request.headers.get("Range")
+            media=media, content_type=content_type, range_header=request.headers.get("Range")
         )
 
     def finalize_response(self, request, response, *args, **kwargs):

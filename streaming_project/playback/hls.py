@@ -9,9 +9,10 @@ part of the rendition.
 import posixpath
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 import m3u8
+
+from common import media_storage
 
 
 @dataclass(frozen=True)
@@ -20,24 +21,23 @@ class Rendition:
     starts: dict[str, float]  # media file -> the media time (seconds) where it starts
 
 
-def hls_rendition_read(*, folder: Path) -> Rendition:
-    """The playlists and media files of the rendition in `folder` (an empty one if missing)."""
-    try:
-        changed = folder.stat().st_mtime_ns
-    except FileNotFoundError:
-        return Rendition(frozenset(), {})
-    return _rendition(str(folder), changed)
+def hls_rendition_read(*, folder: str, version: str) -> Rendition:
+    """The playlists and media files of the stored rendition in `folder`.
+
+    `version` is the master playlist's (its mtime or ETag): renditions are written once into a
+    fresh folder, so the folder and that version name one rendition for as long as it lives.
+    """
+    return _rendition(folder, version)
 
 
 @lru_cache(maxsize=256)
-def _rendition(folder: str, changed: int) -> Rendition:
-    # Renditions are written once into a fresh folder; the folder's mtime guards against reuse.
-    root = Path(folder)
+def _rendition(folder: str, version: str) -> Rendition:
     playlists, starts = set(), {}
-    for path in sorted(root.rglob("*.m3u8")):
-        name = path.relative_to(root).as_posix()
+    for name in media_storage.list_files(folder):
+        if not name.endswith(".m3u8"):
+            continue
         playlists.add(name)
-        playlist = m3u8.loads(path.read_text(errors="replace"))
+        playlist = m3u8.loads(media_storage.read_text(f"{folder}/{name}"))
         base = posixpath.dirname(name)
         at = 0.0
         for segment in playlist.segments:

@@ -12,7 +12,8 @@ import struct
 from array import array
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
+
+from common.media_storage import MediaObject, open_media
 
 # `moov` holds the sample tables: a few MB for hours of video. More is not a file we made.
 MAX_MOOV_BYTES = 64 * 1024 * 1024
@@ -45,23 +46,23 @@ class Mp4Layout:
         return max(self.media_start, self.offsets_from[first_later])
 
 
-def mp4_layout_read(*, path: Path) -> Mp4Layout | None:
-    """The layout of the MP4 at `path`, or None when it cannot be read as an indexed MP4."""
-    stat = path.stat()
-    return _cached_layout(str(path), stat.st_size, stat.st_mtime_ns)
+def mp4_layout_read(*, media: MediaObject) -> Mp4Layout | None:
+    """The layout of the stored MP4, or None when it cannot be read as an indexed MP4."""
+    return _cached_layout(media)
 
 
 @lru_cache(maxsize=16)
-def _cached_layout(path: str, size: int, mtime_ns: int) -> Mp4Layout | None:
-    # Keyed by size and mtime too: a file replaced in place is read again.
+def _cached_layout(media: MediaObject) -> Mp4Layout | None:
+    # Keyed by size and version too: a file replaced in place is read again.
     try:
-        return _layout(path, size)
+        return _layout(media)
     except (NotAnIndexedMp4, struct.error):
         return None
 
 
-def _layout(path: str, size: int) -> Mp4Layout:
-    with open(path, "rb") as handle:
+def _layout(stored: MediaObject) -> Mp4Layout:
+    size = stored.size
+    with open_media(stored) as handle:
         moov = media = None
         for kind, start, header, end in _boxes(handle, 0, size):
             if kind == b"moov":

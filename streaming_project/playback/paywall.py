@@ -18,10 +18,10 @@ Nothing else does: serving bytes never charges, so a byte request is a read.
 """
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from django.conf import settings
 
+from common.media_storage import MediaObject
 from playback import mp4
 from playback.models import StreamSession
 from playback.ranges import ByteRange
@@ -79,12 +79,12 @@ class ByteWindow:
         raise NotPaidYet(self.edge, edge_byte=self.paid_end)
 
 
-def mp4_window_get(*, session: StreamSession, path: Path) -> ByteWindow:
-    """The bytes of the session's MP4 at `path` that its payments cover."""
+def mp4_window_get(*, session: StreamSession, media: MediaObject) -> ByteWindow:
+    """The bytes of the session's stored MP4 that its payments cover."""
     edge = paid_edge_get(session=session)
-    layout = mp4.mp4_layout_read(path=path)
+    layout = mp4.mp4_layout_read(media=media)
     if layout is None:
-        size = path.stat().st_size
+        size = media.size
         share = min(1.0, edge.edge_seconds / edge.duration_seconds)
         paid_end = size if edge.everything else int(size * share)
         return ByteWindow(edge, size, paid_end, free_from=size)

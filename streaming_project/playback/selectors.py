@@ -1,10 +1,12 @@
-"""Reads of playback sessions, and where a session's media files are on the shared volume."""
+"""Reads of playback sessions, and which stored media files a session may be served."""
 
+import posixpath
 import uuid
-from pathlib import Path
 
-from django.conf import settings
+from django.core.exceptions import SuspiciousFileOperation
 
+from common import media_storage
+from common.media_storage import MediaObject
 from playback import capabilities, clock, hls, paywall
 from playback.models import SessionStatus, StreamSession
 from playback.services import SessionEnded, SessionNotFound, billable_seconds, session_is_live
@@ -20,7 +22,7 @@ HLS_CONTENT_TYPES = {
 
 
 class MediaMissing(Exception):
-    """The session's file is not on the media volume (or the path escapes it)."""
+    """The session's file is not in the media storage (or its name escapes its folder)."""
 
 
 def session_list_active(*, user_id: int) -> list[StreamSession]:
@@ -47,40 +49,40 @@ def session_for_media(*, session_id: uuid.UUID, scope: str, token: str | None) -
     return session
 
 
-def media_file(session: StreamSession) -> Path:
-    return _inside(Path(settings.MEDIA_ROOT), session.media_path)
+def media_file(session: StreamSession) -> MediaObject:
+    return _stored(session.media_path)
 
 
-def hls_file(session: StreamSession, name: str) -> tuple[Path, str]:
+def hls_file(session: StreamSession, name: str) -> tuple[MediaObject, str]:
     """A file of the session's HLS rendition and its content type, if its time is paid for.
 
     Playlists are always served; a media file only once `paywall.segment_check` allows its
-    start time. A name no playlist of the rendition lists is missing, whatever is on disk.
+    start time. A name no playlist of the rendition lists is missing, whatever is stored.
     """
     if not session.hls_path:
         raise MediaMissing("this video has no HLS rendition")
-    folder = _inside(Path(settings.MEDIA_ROOT), session.hls_path, must_exist=False).parent
-    rendition = hls.hls_rendition_read(folder=folder)
+    master = _stored(session.hls_path)
+    folder = posixpath.dirname(master.name)
+    rendition = hls.hls_rendition_read(folder=folder, version=master.version)
     if name not in rendition.playlists:
         if name not in rendition.starts:
             raise MediaMissing(name)
         paywall.segment_check(session=session, starts_at=rendition.starts[name])
-    path = _inside(folder, name)
-    content_type = HLS_CONTENT_TYPES.get(path.suffix.lower())
+    content_type = HLS_CONTENT_TYPES.get(posixpath.splitext(name)[1].lower())
     if content_type is None:
         raise MediaMissing(f"not an HLS file: {name}")
-    return path, content_type
+    return _stored(f"{folder}/{name}"), content_type
 
 
-def _inside(root: Path, relative: str, *, must_exist: bool = True) -> Path:
-    # Paths come from another service and URLs: resolve, then refuse anything outside `root`.
-    root = root.resolve()
-    path = (root / relative).resolve()
-    if not path.is_relative_to(root) or path == root:
+def _stored(relative: str) -> MediaObject:
+    # Names come from another service and URLs: normalise, refuse anything that escapes.
+    name = posixpath.normpath(relative or ".")
+    if name == "." or name.startswith(("../", "/")) or name == "..":
         raise MediaMissing(relative)
-    if must_exist and not path.is_file():
-        raise MediaMissing(relative)
-    return path
+    try:
+        return media_storage.stat_media(name)
+    except (media_storage.MediaMissing, SuspiciousFileOperation) as exc:
+        raise MediaMissing(relative) from exc
 
 
 def session_payload(session: StreamSession) -> dict:

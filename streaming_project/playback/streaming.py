@@ -1,11 +1,11 @@
-"""HTTP responses that send a file, or a byte range of it, without reading it into memory."""
+"""HTTP responses that send a stored file, or a byte range of it, without reading it into
+memory (from a bucket: by ranged GETs as the response is sent)."""
 
-import os
 from collections.abc import Callable
-from pathlib import Path
 
 from django.http import FileResponse
 
+from common.media_storage import MediaObject, open_media
 from playback.ranges import ByteRange, FileSlice, parse_range
 
 
@@ -17,7 +17,7 @@ class RangeFileResponse(FileResponse):
 
 def file_response(
     *,
-    path: Path,
+    media: MediaObject,
     content_type: str,
     range_header: str | None,
     clamp: Callable[[ByteRange | None], ByteRange | None] | None = None,
@@ -29,9 +29,9 @@ def file_response(
     (which serves every service) reads the slice in 512 KiB blocks; a server whose
     `wsgi.file_wrapper` uses sendfile(2) sends it without copying it through Python.
     """
-    handle = open(path, "rb")  # noqa: SIM115 - closed by the response once sent
+    size = media.size
+    handle = open_media(media)  # closed by the response once sent
     try:
-        size = os.fstat(handle.fileno()).st_size
         wanted = parse_range(range_header, size)
         if clamp is not None:
             wanted = clamp(wanted)

@@ -126,7 +126,7 @@ class FullPlatform:
         return found
 
 
-def _boot(stack: ExitStack, root: Path) -> FullPlatform:
+def _boot(stack: ExitStack, root: Path, extra_env: dict[str, str]) -> FullPlatform:
     broker_url = stack.enter_context(private_vhost("streamify-fuzz"))
     databases = stack.enter_context(temporary_databases(list(SERVICES), prefix="streamify_fuzz"))
     platform = Platform(root, broker_url=broker_url, database_urls=databases)
@@ -142,6 +142,7 @@ def _boot(stack: ExitStack, root: Path) -> FullPlatform:
             # No worker runs the registration saga's steps: answer 202 without waiting long.
             "SAGA_WAIT_SECONDS": "0.2",
             "STREAMIFY_LOG_LEVEL": "WARNING",
+            **extra_env,
         }
     )
     with ThreadPoolExecutor(max_workers=3) as pool:
@@ -191,12 +192,13 @@ def require_real_backends() -> None:
 
 
 @contextmanager
-def booted_full_platform() -> Iterator[FullPlatform]:
-    """Boot the whole platform for the block; stop it and drop its databases afterwards."""
+def booted_full_platform(**env: str) -> Iterator[FullPlatform]:
+    """Boot the whole platform for the block (`env` added to every process's environment);
+    stop it and drop its databases afterwards."""
     require_real_backends()
     root = Path(tempfile.mkdtemp(prefix="streamify-fuzz-"))
     try:
         with ExitStack() as stack:
-            yield _boot(stack, root)
+            yield _boot(stack, root, env)
     finally:
         shutil.rmtree(root, ignore_errors=True)

@@ -1,4 +1,3 @@
-import json
 import os
 from pathlib import Path
 
@@ -12,18 +11,6 @@ globals().update(
         apps=["catalog"],
     )
 )
-
-# Media goes through Django's storage API: local files under the shared MEDIA_ROOT by default,
-# any other backend (an S3-compatible bucket via django-storages, say) by configuration.
-STORAGES = {
-    "default": {
-        "BACKEND": os.environ.get(
-            "VIDEO_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"
-        ),
-        "OPTIONS": json.loads(os.environ.get("VIDEO_STORAGE_OPTIONS", "{}")),
-    },
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-}
 
 # Uploads stream to a temporary file next to the media, so storing one is a rename, not a copy.
 VIDEO_MAX_UPLOAD_BYTES = int(os.environ.get("VIDEO_MAX_UPLOAD_BYTES", str(1024 * 1024 * 1024)))

@@ -1,0 +1,143 @@
+"""Where media lives: a folder video and streaming share (the default), or an S3-compatible
+bucket that every replica of both reaches.
+
+    STREAMIFY_MEDIA_BUCKET=streamify-media            # unset: files under MEDIA_ROOT
+    STREAMIFY_MEDIA_ENDPOINT_URL=http://minio:9000    # MinIO, moto; unset: AWS itself
+    STREAMIFY_MEDIA_REGION=us-east-1
+    AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY         # boto3's own lookup
+
+Writes go through Django's storage API (django-storages' S3 backend for a bucket). Reads of a
+byte range go through `open_media`, which reads a bucket's object by ranged GETs as they are
+asked for, never the whole object: a viewer seeking into a film costs the bytes they fetch.
+"""
+
+import io
+import os
+from dataclasses import dataclass
+
+from django.core.files.storage import FileSystemStorage, default_storage
+
+BUCKET = "STREAMIFY_MEDIA_BUCKET"
+MEDIA_SERVICES = ("video", "streaming")  # video writes media, streaming reads it
+
+
+def storages() -> dict:
+    """The STORAGES setting of a service: media on the bucket when one is named."""
+    bucket = os.environ.get(BUCKET)
+    if bucket:
+        media = {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": bucket,
+                "endpoint_url": os.environ.get("STREAMIFY_MEDIA_ENDPOINT_URL") or None,
+                "region_name": os.environ.get("STREAMIFY_MEDIA_REGION", "us-east-1"),
+                # Media is reached only through the services (signed, paid URLs), never public.
+                "default_acl": None,
+                "querystring_auth": True,
+                "file_overwrite": False,
+                "addressing_style": "path",
+            },
+        }
+    else:
+        media = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    return {
+        "default": media,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+def on_object_store() -> bool:
+    return not isinstance(default_storage, FileSystemStorage)
+
+
+def check_bucket() -> None:
+    """Readiness: the bucket answers with these credentials (a clear error names the setting)."""
+    if not on_object_store():
+        return
+    name = default_storage.bucket_name
+    try:
+        default_storage.bucket.meta.client.head_bucket(Bucket=name)
+    except Exception as exc:  # noqa: BLE001 - re-raised with the setting to fix
+        raise RuntimeError(f"{BUCKET}={name!r} is not usable: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class MediaObject:
+    """A stored media file: its name, size, and a version that changes when it is replaced."""
+
+    name: str
+    size: int
+    version: str
+
+
+class MediaMissing(Exception):
+    """No such media file."""
+
+
+def stat_media(name: str) -> MediaObject:
+    if not on_object_store():
+        try:
+            stat = os.stat(default_storage.path(name))
+        except (FileNotFoundError, NotADirectoryError) as exc:
+            raise MediaMissing(name) from exc
+        return MediaObject(name, stat.st_size, str(stat.st_mtime_ns))
+    stored = default_storage.bucket.Object(name)
+    try:
+        stored.load()
+    except stored.meta.client.exceptions.ClientError as exc:
+        raise MediaMissing(name) from exc
+    return MediaObject(name, stored.content_length, stored.e_tag)
+
+
+def open_media(media: MediaObject):
+    """A seekable binary reader of the file: the file itself on a folder (so a server may use
+    sendfile), ranged GETs on a bucket."""
+    if not on_object_store():
+        return open(default_storage.path(media.name), "rb")  # noqa: SIM115 - the caller closes
+    # Unbuffered: each read is exactly the bytes asked for (a server's 512 KiB block, a box
+    # header), so a 100-byte range costs a 100-byte GET.
+    return _RangedObject(default_storage.bucket.Object(media.name), media.size)
+
+
+def read_text(name: str) -> str:
+    with default_storage.open(name, "rb") as handle:
+        return handle.read().decode(errors="replace")
+
+
+def list_files(prefix: str) -> list[str]:
+    """Every file under `prefix` (a folder), as names relative to it."""
+    folders, files = default_storage.listdir(prefix)
+    nested = [f"{folder}/{name}" for folder in folders for name in list_files(f"{prefix}/{folder}")]
+    return sorted([*files, *nested])
+
+
+class _RangedObject(io.RawIOBase):
+    """An object in a bucket as a seekable raw file: each read is one ranged GET."""
+
+    def __init__(self, stored, size: int):
+        self._stored, self._size = stored, size
+        self._position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._size}[whence]
+        self._position = max(0, base + offset)
+        return self._position
+
+    def readinto(self, buffer) -> int:
+        if self._position >= self._size or not len(buffer):
+            return 0
+        last = min(self._position + len(buffer), self._size) - 1
+        answer = self._stored.get(Range=f"bytes={self._position}-{last}")
+        data = answer["Body"].read()
+        buffer[: len(data)] = data
+        self._position += len(data)
+        return len(data)
