@@ -13,6 +13,7 @@ asked for, never the whole object: a viewer seeking into a film costs the bytes 
 
 import io
 import os
+import stat
 from dataclasses import dataclass
 
 from django.core.files.storage import FileSystemStorage, default_storage
@@ -77,10 +78,12 @@ class MediaMissing(Exception):
 def stat_media(name: str) -> MediaObject:
     if not on_object_store():
         try:
-            stat = os.stat(default_storage.path(name))
+            found = os.stat(default_storage.path(name))
         except (FileNotFoundError, NotADirectoryError) as exc:
             raise MediaMissing(name) from exc
-        return MediaObject(name, stat.st_size, str(stat.st_mtime_ns))
+        if not stat.S_ISREG(found.st_mode):
+            raise MediaMissing(name)
+        return MediaObject(name, found.st_size, str(found.st_mtime_ns))
     stored = default_storage.bucket.Object(name)
     try:
         stored.load()

@@ -135,6 +135,17 @@ def test_hls_names_outside_the_rendition_are_404(session, name):
     assert response.json()["error"] in {"Media file not found", "Not found"}
 
 
+@pytest.mark.parametrize("stored", ["test/ninety_seconds", "../outside.mp4", ""])
+def test_a_media_path_that_is_not_a_stored_file_is_404(session, stored):
+    # Given the video service recorded a folder, an escaping name or nothing as the media
+    StreamSession.objects.filter(pk=session["id"]).update(media_path=stored)
+
+    response, _ = fetch(session["url"], "bytes=0-10")
+
+    assert response.status_code == 404
+    assert response.json()["error"] == "Media file not found"
+
+
 def test_a_file_in_the_folder_that_no_playlist_lists_is_not_served(session):
     (session["folder"] / "hls" / "stray.ts").write_bytes(b"not listed")
     base = session["hls"].rsplit("/", 1)[0]
