@@ -36,12 +36,11 @@ from datetime import timedelta
 from urllib.parse import urlencode, urlsplit
 
 import orjson
-import pybreaker
 import urllib3
 from urllib3.exceptions import ProtocolError
 from urllib3.util.retry import Retry
 
-from common.breakers import UpstreamServerError, UpstreamUnavailable, breaker, guarded
+from common.breakers import UpstreamServerError, UpstreamUnavailable, guarded, refusing
 from common.env import service_urls
 
 __all__ = [
@@ -154,14 +153,15 @@ _turns: defaultdict[str, itertools.count] = defaultdict(itertools.count)
 
 
 def in_turn(service: str) -> list[Instance]:
-    """The instances to try for one call: the next in turn first, those whose breaker is open
-    last (tried only after every other one could not be reached)."""
+    """The instances to try for one call: the next in turn first, those whose breaker would
+    refuse the call last (tried only after every other one could not be reached). Once an
+    open breaker's reset timeout has run out its instance takes its turn again, as the probe."""
     found = instances(service)
     if len(found) == 1:
         return found
     start = next(_turns[service]) % len(found)
     ordered = found[start:] + found[:start]
-    return sorted(ordered, key=lambda i: breaker(i.breaker).current_state == pybreaker.STATE_OPEN)
+    return sorted(ordered, key=lambda instance: refusing(instance.breaker))
 
 
 def pool(url: str) -> urllib3.HTTPConnectionPool:

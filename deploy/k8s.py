@@ -72,6 +72,9 @@ def resources(cpu: str, memory: str, memory_limit: str) -> dict:
 
 def deployment(program: processes.Program, owner: str, component: str, **container) -> dict:
     spec: dict = {
+        # No `<SERVICE>_PORT=tcp://...` variables from Kubernetes' service links: the
+        # platform reads `<SERVICE>_PORT` as its own port number (and Flower `FLOWER_PORT`).
+        "enableServiceLinks": False,
         "containers": [
             {
                 "name": program.name,
@@ -81,7 +84,7 @@ def deployment(program: processes.Program, owner: str, component: str, **contain
                 "envFrom": env_from(owner),
                 **container,
             }
-        ]
+        ],
     }
     selector = labels(owner, component)
     return {
@@ -228,7 +231,11 @@ def prepare_job(name: str) -> dict:
             "backoffLimit": 10,
             "template": {
                 "metadata": {"labels": selector},
-                "spec": {"restartPolicy": "OnFailure", "containers": [container]},
+                "spec": {
+                    "enableServiceLinks": False,
+                    "restartPolicy": "OnFailure",
+                    "containers": [container],
+                },
             },
         },
     }

@@ -164,6 +164,9 @@ def test_every_process_runs_the_same_in_compose_and_kubernetes():
                 filter(None, [k8s.GRPC_PORTS.get(program.name)])
             )
     assert set(workloads) == {p.name for p in programs}
+    # Service links would set `<SERVICE>_PORT=tcp://...`, which the platform reads as its port.
+    pods = [w["spec"]["template"]["spec"] for w in workloads.values()]
+    assert all(pod["enableServiceLinks"] is False for pod in pods)
 
 
 def test_migrations_run_as_jobs_and_never_in_a_serving_command():

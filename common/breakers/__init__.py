@@ -50,6 +50,7 @@ __all__ = [
     "describe",
     "guarded",
     "is_upstream_failure",
+    "refusing",
     "reset",
     "retry_after",
     "stats",
@@ -120,6 +121,17 @@ def retry_after(name: str) -> int:
         return 1
     remaining = opened.timestamp() + cb.reset_timeout - time.time()
     return max(1, math.ceil(remaining))
+
+
+def refusing(name: str) -> bool:
+    """Whether breaker `name` is open and its reset timeout has not run out: a call now would
+    be refused. (pybreaker moves to half-open only inside a call, so an open state whose
+    timeout has passed still lets the next call through as a probe.)"""
+    cb = breaker(name)
+    opened = cb._state_storage.opened_at
+    if cb.current_state != pybreaker.STATE_OPEN or opened is None:
+        return False
+    return opened.timestamp() + cb.reset_timeout > time.time()
 
 
 @contextmanager

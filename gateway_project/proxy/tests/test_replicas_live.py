@@ -1,43 +1,57 @@
 """An upstream with two replicas behind the gateway (`BILLING_URL` lists both): calls take
 turns; a stopped replica is skipped, first by going on to the other for a call that never
-reached it, then by its own breaker; the service is unavailable only when both are."""
+reached it, then by its own breaker, and takes its turns again once back; the service is
+unavailable only when both are."""
 
+import time
 from collections import Counter
 from urllib.parse import urlsplit
 
 import requests
 
 FAIL_MAX = 3
+RESET = 2
 
 
 def _breakers(url: str) -> dict:
     return requests.get(f"{url}/api/circuit-breaker/stats", timeout=5).json()["breakers"]
 
 
-def test_replicas_take_turns_and_a_stopped_one_is_skipped(platform, gateway):
+def test_replicas_take_turns_a_stopped_one_is_skipped_and_rejoins(platform, gateway):
     first, second = platform.upstream("billing", replicas=2).split(",")
     # One gateway process: one rotation, so the turns are exact.
     url = gateway(
-        WEB_CONCURRENCY="1", STREAMIFY_BREAKER_FAIL_MAX=FAIL_MAX, STREAMIFY_BREAKER_RESET_SECONDS=60
-    )
-    served_by = Counter(
-        requests.get(f"{url}/api/billing/ok", timeout=5).json()["pid"] for _ in range(10)
+        WEB_CONCURRENCY="1",
+        STREAMIFY_BREAKER_FAIL_MAX=FAIL_MAX,
+        STREAMIFY_BREAKER_RESET_SECONDS=RESET,
     )
 
+    def calls(count: int) -> list[requests.Response]:
+        return [requests.get(f"{url}/api/billing/ok", timeout=5) for _ in range(count)]
+
+    served_by = Counter(r.json()["pid"] for r in calls(10))
+
     platform.stop("billing-echo")
-    after = [requests.get(f"{url}/api/billing/ok", timeout=5) for _ in range(20)]
+    after = calls(20)
     breakers = _breakers(url)
     stopped, alive = (breakers[f"billing@{urlsplit(u).netloc}"] for u in (first, second))
 
+    platform.restart("billing-echo", f"{first}/health")
+    time.sleep(RESET + 0.2)
+    back = Counter(r.json()["pid"] for r in calls(10))
+    rejoined = _breakers(url)[f"billing@{urlsplit(first).netloc}"]
+
+    platform.stop("billing-echo")
     platform.stop("billing-echo-2")
-    neither = requests.get(f"{url}/api/billing/ok", timeout=5)
+    neither = calls(1)[0]
 
     assert sorted(served_by.values()) == [5, 5]
     assert [r.status_code for r in after] == [201] * 20
     assert len({r.json()["pid"] for r in after}) == 1
     assert stopped["state"] == "OPEN" and stopped["totalFailures"] == FAIL_MAX
     assert alive["state"] == "CLOSED" and alive["failures"] == 0
+    # Once its breaker's timeout ran out, the first call it got was the probe; then turns.
+    assert rejoined["state"] == "CLOSED"
+    assert len(back) == 2 and min(back.values()) >= 4
     assert neither.status_code == 503
     assert neither.json()["service"] == "billing"
-    # The stopped replicas were both tried: the live-looking one first, the open one last.
-    assert neither.json()["details"][-1]["message"].startswith(f"billing@{urlsplit(first).netloc}")

@@ -70,24 +70,52 @@ export function refreshTokens() {
 }
 
 async function rotate() {
-  if (!tokens.refresh) return false;
+  // Another tab may have rotated already (a refresh token is good for one use): take its pair.
+  if (adoptStoredTokens()) return true;
+  const used = tokens.refresh;
+  if (!used) return false;
   const response = await fetch("/api/auth/token/refresh", {
     method: "POST",
     headers: { "Content-Type": "application/json", "Accept": "application/json" },
-    body: JSON.stringify({ refreshToken: tokens.refresh }),
+    body: JSON.stringify({ refreshToken: used }),
   }).catch(() => null);
   if (response && response.ok) {
     keepTokens(await response.json());
     return true;
   }
-  if (response && response.status === 401) {
+  const busy = !response || response.status === 429 || response.status >= 500;
+  if (busy) {
+    refreshTimer = setTimeout(refreshTokens, MIN_REFRESH_DELAY_MS);  // try again, later
+    return false;
+  }
+  if (adoptStoredTokens()) return true;  // refused because another tab used it first
+  if (localStorage.getItem("refreshToken") === used) {
     dropTokens();
     onSignedOut("Your session expired; sign in again.");
-  } else {
-    refreshTimer = setTimeout(refreshTokens, MIN_REFRESH_DELAY_MS);  // gateway busy: try again
   }
   return false;
 }
+
+// The pair in localStorage, when another tab has stored a newer one than this tab holds.
+function adoptStoredTokens() {
+  const stored = { access: localStorage.getItem("token"), refresh: localStorage.getItem("refreshToken") };
+  if (!stored.refresh || stored.refresh === tokens.refresh) return false;
+  tokens.access = stored.access;
+  tokens.refresh = stored.refresh;
+  scheduleRefresh();
+  return true;
+}
+
+// Signing in or out, or a rotation, in another tab applies here too.
+window.addEventListener("storage", (event) => {
+  if (event.key !== "refreshToken") return;
+  if (event.newValue) adoptStoredTokens();
+  else if (tokens.refresh) {
+    clearTimeout(refreshTimer);
+    tokens.access = tokens.refresh = null;
+    onSignedOut("Signed out in another tab.");
+  }
+});
 
 function apiError(response, data) {
   const details = data.details || [];

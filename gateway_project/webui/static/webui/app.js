@@ -28,8 +28,11 @@ function route(event) {
     notify("Sign in first.");
     name = "catalog";
   }
-  if (current && current !== name && VIEWS[current].leave) VIEWS[current].leave();
-  current = name;
+  // Another view, or the same view of another video: what the last one started ends.
+  if (current && current !== `${name}/${id}` && VIEWS[current.split("/")[0]].leave) {
+    VIEWS[current.split("/")[0]].leave();
+  }
+  current = `${name}/${id}`;
   for (const section of document.querySelectorAll("section[data-view]")) section.hidden = section.id !== name;
   for (const link of document.querySelectorAll("#nav a")) {
     link.toggleAttribute("aria-current", link.hash === `#${name}`);
@@ -49,4 +52,4 @@ window.addEventListener("hashchange", route);
 showAccount();
 route();
 // The video page shows over the catalog's place; the grid is there when the viewer comes back.
-if (current !== "catalog") loadVideos().catch((error) => notify(error.message));
+if (!current.startsWith("catalog/")) loadVideos().catch((error) => notify(error.message));

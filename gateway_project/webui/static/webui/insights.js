@@ -73,7 +73,7 @@ function draw(id, { labels, x, views, revenue, bars }) {
   const box = $(`#${id}`);
   if (charts[id]) charts[id].destroy();
   box.setAttribute("aria-label", labels.map((label, i) => `${label}: ${views[i]} views, $${revenue[i].toFixed(2)}`).join("; "));
-  const paths = bars ? uPlot.paths.bars({ size: [0.35, 60], align: 0 }) : undefined;
+  const paths = bars ? uPlot.paths.bars({ size: [0.35, 60], align: -1 }) : undefined;
   const options = {
     width: box.clientWidth || 320,
     height: CHART_HEIGHT,

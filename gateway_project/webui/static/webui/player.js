@@ -155,9 +155,11 @@ function scheduleHeartbeat() {
 }
 
 async function heartbeat() {
-  if (!state.session) return null;
+  const session = state.session;
+  if (!session) return null;
   try {
-    const beat = await api("PUT", `/api/stream/heartbeat/${state.session}`, {});
+    const beat = await api("PUT", `/api/stream/heartbeat/${session}`, {});
+    if (state.session !== session) return null;  // ended (or replaced) while it was in flight
     state.edge = beat;
     if (state.awaitingPayment && state.hls) {
       state.hls.startLoad();
@@ -167,6 +169,7 @@ async function heartbeat() {
     showMeter(beat);
     return beat;
   } catch (error) {
+    if (state.session !== session) return null;
     if (error.status === 402 || error.status === 404 || error.status === 410) {
       stopPlayer();
       if (error.status === 402) notify("Your balance ran out: the stream ended.", false, TO_WALLET);

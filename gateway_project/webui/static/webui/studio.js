@@ -113,6 +113,7 @@ async function confirmDelete(video, button) {
 }
 
 function showProgress(sent, total) {
+  if (!total) return;  // the browser does not know the size (yet)
   const bar = $("#upload-progress");
   bar.max = total;
   bar.value = sent;
