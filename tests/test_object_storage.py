@@ -102,21 +102,8 @@ def test_an_upload_lands_whole_in_the_bucket_and_a_refused_one_leaves_nothing(
         timeout=60,
     )
     after_refusal = store.keys(BUCKET)
-    with clip(tmp_path).open("rb") as handle:
-        created = requests.post(
-            full.url("gateway", "/api/videos"),
-            headers=headers,
-            data={"title": "Into the bucket", "pricePerMinute": "5"},
-            files={"videoFile": ("bucket.mp4", handle, "video/mp4")},
-            timeout=60,
-        )
+    created = full.upload_ready(clip(tmp_path), title="Into the bucket", pricePerMinute="5")
     video_id = created.json()["id"]
-    wait_for(
-        lambda: requests.get(full.url("gateway", f"/api/videos/{video_id}"), headers=headers,
-                             timeout=10).json()["status"] == "ready",
-        timeout=120,
-        what="the upload processed",
-    )  # fmt: skip
     mine = store.keys(BUCKET, f"videos/{video_id}/")
 
     assert refused.status_code == 400 and after_refusal == before

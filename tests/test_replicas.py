@@ -9,7 +9,6 @@ import time
 import pytest
 import requests
 
-from common.testing.processes import free_port, wait_http_ok, web_process
 from deploy.bench_http import clip
 from tests.support.full_platform import booted_full_platform
 
@@ -24,42 +23,12 @@ def full():
         yield platform
 
 
-def _replica(full, service: str, **env) -> str:
-    """Start one more web process of `service` on a free port; the platform stops it."""
-    platform = full.platform
-    port = free_port()
-    process = web_process(service, port, env=platform.env(**env), log_dir=platform.logs)
-    platform.processes.append(process.start())
-    url = f"http://127.0.0.1:{port}"
-    wait_http_ok(f"{url}/health", timeout=60, process=process)
-    return url
-
-
-def _film(full, tmp_path) -> int:
-    headers = full.user_headers()
-    with clip(tmp_path, seconds=FILM_SECONDS).open("rb") as handle:
-        created = requests.post(
-            full.url("gateway", "/api/videos"),
-            headers=headers,
-            data={"title": "Two minutes to pay", "pricePerMinute": "7"},
-            files={"videoFile": ("film.mp4", handle, "video/mp4")},
-            timeout=60,
-        )
-    video_id = created.json()["id"]
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        video = requests.get(full.url("gateway", f"/api/videos/{video_id}"), headers=headers)
-        if video.json()["status"] == "ready":
-            return video_id
-        time.sleep(1)
-    raise AssertionError(f"video {video_id} not ready: {video.json()}")
-
-
 @pytest.mark.real_backends
 def test_heartbeats_at_two_streaming_replicas_pay_each_minute_once(full, tmp_path):
-    billing = f"{full.url('billing')},{_replica(full, 'billing')}"
-    streaming = [full.url("streaming"), _replica(full, "streaming", BILLING_URL=billing)]
-    video_id = _film(full, tmp_path)
+    billing = f"{full.url('billing')},{full.start_replica('billing')}"
+    streaming = [full.url("streaming"), full.start_replica("streaming", BILLING_URL=billing)]
+    film = clip(tmp_path, seconds=FILM_SECONDS)
+    video_id = full.upload_ready(film, title="Two minutes to pay", pricePerMinute="7").json()["id"]
     headers = full.user_headers()
     started = requests.post(
         f"{streaming[1]}/api/stream/start/{video_id}", headers=headers, json={}, timeout=30

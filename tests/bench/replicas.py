@@ -16,7 +16,6 @@ from pathlib import Path
 
 import requests
 
-from common.testing.processes import free_port, wait_http_ok, web_process
 from deploy.bench_http import parse_wrk
 from tests.support.full_platform import booted_full_platform
 
@@ -31,15 +30,6 @@ function request()
   return wrk.format(nil, paths[turn])
 end
 """
-
-
-def _start(platform, service: str, **env) -> str:
-    port = free_port()
-    process = web_process(service, port, env=platform.env(**env), log_dir=platform.logs)
-    platform.processes.append(process.start())
-    url = f"http://127.0.0.1:{port}"
-    wait_http_ok(f"{url}/health", timeout=60, process=process)
-    return url
 
 
 def _wrk(url: str, seconds: int, script: Path | None = None) -> dict:
@@ -57,11 +47,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
     with booted_full_platform() as full, tempfile.TemporaryDirectory() as folder:
-        platform = full.platform
-        both = f"{full.url('streaming')},{_start(platform, 'streaming')}"
+        both = f"{full.url('streaming')},{full.start_replica('streaming')}"
         gateways = {
             "1 replica": full.url("gateway"),
-            "2 replicas": _start(platform, "gateway", STREAMING_URL=both),
+            "2 replicas": full.start_replica("gateway", STREAMING_URL=both),
         }
         headers = full.user_headers()
         videos = full.video_ids

@@ -41,3 +41,14 @@ def deposit(page, dollars: str) -> None:
     page.wait_for_function(
         f"() => document.querySelector('#wallet-balance').innerText === '${dollars}'"
     )
+
+
+def ledger_charges(page) -> list[int]:
+    """The charges the Wallet's ledger lists (negative cents), newest first."""
+    page.click("#nav >> text=Wallet")
+    page.wait_for_selector("#transactions tbody tr >> text=charge", timeout=30_000)
+    return [
+        cents(row.locator("td").nth(2).inner_text())
+        for row in page.locator("#transactions tbody tr").all()
+        if "charge" in row.inner_text().lower()
+    ]

@@ -11,7 +11,7 @@ import pytest
 
 from common.testing.tokens import user_claims
 from deploy.bench_http import clip
-from tests.browser.steps import cents, deposit, register, screenshot
+from tests.browser.steps import cents, deposit, ledger_charges, register, screenshot
 
 FILM_SECONDS = 75  # past the first minute, inside its paid edge (60 s + 30 s read-ahead)
 PROJECTION_WAIT_SECONDS = 60
@@ -81,13 +81,7 @@ def test_upload_edit_watch_across_a_minute_see_the_figures_and_delete(full, view
         "minutes": int(page.locator("#meter-minutes").inner_text()),
         "spent": cents(page.locator("#meter-spent").inner_text()),
     }
-    page.click("#nav >> text=Wallet")
-    page.wait_for_selector("#transactions tbody tr >> text=charge", timeout=30_000)
-    charges = [
-        cents(row.locator("td").nth(2).inner_text())
-        for row in page.locator("#transactions tbody tr").all()
-        if "charge" in row.inner_text().lower()
-    ]
+    charges = ledger_charges(page)
 
     page.goto(full.url("gateway", "/#insights"))
     figures = _insights_row(page, "Seventy-five seconds, edited")

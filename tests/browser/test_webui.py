@@ -2,7 +2,7 @@
 saga), deposit, play a demo video to its end, and find what the meter said in the ledger and
 in the history."""
 
-from tests.browser.steps import cents, register, screenshot
+from tests.browser.steps import cents, ledger_charges, register, screenshot
 
 PHONE = {"width": 375, "height": 800}
 
@@ -40,13 +40,7 @@ def test_register_deposit_and_watch_a_video_to_its_end(full, viewer):
         "spent": cents(page.locator("#meter-spent").inner_text()),
         "balance": cents(page.locator("#meter-balance").inner_text()),
     }
-    page.click("#nav >> text=Wallet")
-    page.wait_for_selector("#transactions tbody tr >> text=charge", timeout=30_000)
-    charges = [
-        cents(row.locator("td").nth(2).inner_text())
-        for row in page.locator("#transactions tbody tr").all()
-        if "charge" in row.inner_text().lower()
-    ]
+    charges = ledger_charges(page)
 
     assert "$0.01 to $10000" in refused
     assert "$2.50" in first_entry

@@ -22,7 +22,7 @@ import requests
 from common.env import SERVICES
 from common.testing import backends
 from common.testing.postgres import temporary_databases
-from common.testing.processes import free_port, manage
+from common.testing.processes import free_port, manage, wait_for, wait_http_ok, web_process
 from common.testing.rabbitmq import private_vhost
 from common.testing.tokens import user_claims
 from tests.support.platform import Platform
@@ -63,6 +63,45 @@ class FullPlatform:
 
     def url(self, service: str, path: str = "") -> str:
         return self.platform.url(service, path)
+
+    # --- more of the platform -------------------------------------------------------------
+
+    def start_replica(self, service: str, **env) -> str:
+        """One more web process of `service` on a free port (stopped with the platform)."""
+        port = free_port()
+        process = web_process(
+            service, port, env=self.platform.env(**env), log_dir=self.platform.logs
+        )
+        self.platform.processes.append(process.start())
+        url = f"http://127.0.0.1:{port}"
+        wait_http_ok(f"{url}/health", timeout=60, process=process)
+        return url
+
+    def upload_ready(self, film: Path, **fields: str) -> requests.Response:
+        """Upload `film` as the demo user through the gateway; once its answer is 201, wait
+        until the video is processed. Returns the upload's answer."""
+        headers = self.user_headers()
+        with film.open("rb") as handle:
+            created = self.http.post(
+                self.url("gateway", "/api/videos"),
+                headers=headers,
+                data=fields,
+                files={"videoFile": (film.name, handle, "video/mp4")},
+                timeout=60,
+            )
+        if created.status_code == 201:
+            path = f"/api/videos/{created.json()['id']}"
+            wait_for(
+                lambda: (
+                    self.http.get(self.url("gateway", path), headers=headers, timeout=10).json()[
+                        "status"
+                    ]
+                    == "ready"
+                ),
+                timeout=180,
+                what=f"video {created.json()['id']} processed",
+            )
+        return created
 
     # --- credentials ----------------------------------------------------------------------
 
