@@ -10,7 +10,6 @@ step. A server made by `serve` also answers `grpc.health.v1` and server reflecti
 Clients get one cached channel per target and `call`, which always sets a deadline.
 """
 
-import atexit
 import fcntl
 import importlib
 import logging
@@ -273,6 +272,8 @@ def serve_beside_web() -> grpc.Server | None:
     from django.conf import settings
     from django.utils.module_loading import import_string
 
+    from common.serving import on_worker_exit
+
     module = getattr(settings, "GRPC_SERVICERS", None)
     if not module:
         return None
@@ -283,7 +284,7 @@ def serve_beside_web() -> grpc.Server | None:
         service_names=[import_string(f"{module}.SERVICE_NAME")],
         port=port,
     )
-    atexit.register(stop, server, grace=2.0)
+    on_worker_exit(stop, server, grace=2.0)
     return server
 
 

@@ -1,6 +1,7 @@
 """What every service's WSGI module does in the process that serves its HTTP API."""
 
 import logging
+import multiprocessing.util
 import os
 import threading
 import time
@@ -26,6 +27,10 @@ def wsgi_application(service: str):
         from common import grpc as streamify_grpc
 
         streamify_grpc.serve_beside_web()
+    if flag("STREAMIFY_WORKER_IN_WEB"):
+        from common.celery import work_beside_web
+
+        work_beside_web()
     return application
 
 
@@ -44,3 +49,10 @@ def _exit_with_parent(interval: float = 0.5) -> None:
         os._exit(1)
 
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+def on_worker_exit(callback, *args, **kwargs) -> None:
+    """Call `callback` when this web worker process exits, whether it ends normally or as the
+    forked worker of a server (granian's leave through `os._exit`, skipping `atexit`, after
+    running multiprocessing's exit finalizers, which run on a normal exit too)."""
+    multiprocessing.util.Finalize(None, callback, args=args, kwargs=kwargs, exitpriority=10)

@@ -2,14 +2,17 @@
 configuration (`deploy.supervise`) and checked against docker-compose by the tests.
 
 One process per service serves its HTTP API (and, for auth and video, its gRPC API too: the
-same Django code, one process instead of two); one Celery worker per service; Flower.
+same Django code, one process instead of two) and runs its Celery worker on a thread beside it,
+as each service of the original system consumed its queue in its own process; and Flower.
+STREAMIFY_WORKERS_APART=1 starts each worker as a process of its own instead, as compose and
+Kubernetes always do, where workers scale apart from web processes.
 """
 
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from common.env import SERVICES, secret
+from common.env import SERVICES, flag, secret
 
 BIN = Path(sys.executable).parent
 GRPC_SERVICES = ("auth", "video")
@@ -24,10 +27,13 @@ class Program:
     env: dict[str, str] = field(default_factory=dict)
 
 
-def web(service: str) -> Program:
+def web(service: str, *, with_worker: bool = False) -> Program:
     env = {"STREAMIFY_PROCESS": service}
     if service in GRPC_SERVICES:
         env["STREAMIFY_GRPC_IN_WEB"] = "1"
+    if with_worker:
+        env["STREAMIFY_WORKER_IN_WEB"] = "1"
+        env["STREAMIFY_WORKER_THREADS"] = str(WORKER_THREADS.get(service, 4))
     return Program(service, [sys.executable, "-m", "deploy.web", service], env)
 
 
@@ -60,11 +66,11 @@ def flower(port: int, host: str) -> Program:
 
 
 def platform(*, flower_port: int = 5555, host: str = "127.0.0.1") -> list[Program]:
-    return [
-        *(web(service) for service in SERVICES),
-        *(worker(service) for service in SERVICES),
-        flower(flower_port, host),
-    ]
+    if flag("STREAMIFY_WORKERS_APART"):
+        programs = [*(web(s) for s in SERVICES), *(worker(s) for s in SERVICES)]
+    else:
+        programs = [web(service, with_worker=True) for service in SERVICES]
+    return [*programs, flower(flower_port, host)]
 
 
 def names() -> list[str]:

@@ -72,7 +72,7 @@ def config() -> str:
             "startsecs=2",
             "startretries=20",
             "stopsignal=TERM",
-            "stopwaitsecs=15",
+            "stopwaitsecs=25",
             "stopasgroup=true",
             "killasgroup=true",
             "redirect_stderr=true",

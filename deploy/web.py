@@ -31,7 +31,7 @@ def argv(service: str, *, port: int, host: str) -> list[str]:
         "--host", host, "--port", str(port),
         "--workers", os.environ.get("WEB_CONCURRENCY", "1"),
         "--blocking-threads", os.environ.get("WEB_THREADS", "8"),
-        "--workers-kill-timeout", "10",
+        "--workers-kill-timeout", "20",  # room for a Celery worker inside to stop warm
         "--respawn-failed-workers",
     ]  # fmt: skip
     if flag("STREAMIFY_ACCESS_LOG"):

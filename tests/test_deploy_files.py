@@ -64,6 +64,19 @@ def test_compose_runs_every_process_of_make_run():
         assert name in services, f"{name} runs under `make run` but not in docker-compose"
 
 
+def test_make_run_hosts_each_worker_in_its_web_process_unless_told_apart(monkeypatch):
+    monkeypatch.delenv("STREAMIFY_WORKERS_APART", raising=False)
+    hosted = {p.name: p.env for p in processes.platform()}
+    assert sorted(hosted) == sorted([*SERVICES, "flower"])
+    assert all(hosted[s]["STREAMIFY_WORKER_IN_WEB"] == "1" for s in SERVICES)
+    assert hosted["video"]["STREAMIFY_WORKER_THREADS"] == "2"
+
+    monkeypatch.setenv("STREAMIFY_WORKERS_APART", "1")
+    apart = {p.name: p.env for p in processes.platform()}
+    assert sorted(apart) == sorted(processes.names())
+    assert not [s for s in SERVICES if "STREAMIFY_WORKER_IN_WEB" in apart[s]]
+
+
 def test_make_run_serves_each_service_on_its_documented_port():
     for program in processes.platform():
         if program.name in SERVICES:

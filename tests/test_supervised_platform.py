@@ -1,5 +1,7 @@
-"""`make run` under its supervisor: one process killed with SIGKILL comes back on its own, the
-gateway's breaker opens while it is gone and closes once it is back, and nothing else stops."""
+"""`make run` under its supervisor: one process per service serving HTTP with its Celery worker
+inside; one killed with SIGKILL comes back on its own, worker included, the gateway's breaker
+opens while it is gone and closes once it is back, nothing else stops, and Ctrl-C stops every
+worker warm."""
 
 import os
 import signal
@@ -10,7 +12,8 @@ from pathlib import Path
 
 import requests
 
-from common.testing.processes import wait_for
+from common.env import SERVICES
+from common.testing.processes import descendants, wait_for
 from deploy.booted import booted_platform
 
 RESET_SECONDS = 2
@@ -31,6 +34,26 @@ def _pids(platform) -> dict[str, int]:
     return found
 
 
+def _workers(platform) -> dict[str, int]:
+    """Flower's answer: each Celery worker's service and process id, asked of the workers now."""
+    folder = Path(platform.env["STREAMIFY_VAR_DIR"])
+    password = (folder / "secrets" / "flower_password").read_text().strip()
+    answer = requests.get(
+        f"http://127.0.0.1:{platform.env['FLOWER_PORT']}/api/workers",
+        params={"refresh": "1"},
+        auth=("admin", password),
+        timeout=30,
+    )
+    answer.raise_for_status()
+    return {name.split("@")[0]: info["stats"]["pid"] for name, info in answer.json().items()}
+
+
+def _web_worker_pid(server_pid: int) -> int:
+    # The supervisor starts granian's main process; the WSGI application runs in its child.
+    (child,) = [pid for pid in descendants(server_pid) if Path(f"/proc/{pid}").exists()]
+    return child
+
+
 def test_a_killed_service_comes_back_and_its_breaker_opens_then_closes():
     env = {"STREAMIFY_BREAKER_RESET_SECONDS": str(RESET_SECONDS)}
     with booted_platform(env=env) as platform:
@@ -45,7 +68,11 @@ def test_a_killed_service_comes_back_and_its_breaker_opens_then_closes():
         balance = f"{gateway}/api/billing/balance"
         assert requests.get(balance, headers=auth, timeout=10).status_code == 200
         before = _pids(platform)
-        assert len(before) == 13, before
+        assert sorted(before) == sorted([*SERVICES, "flower"]), before
+
+        # Every service's Celery worker runs inside the process serving its HTTP API
+        workers = _workers(platform)
+        assert workers == {s: _web_worker_pid(before[s]) for s in SERVICES}, workers
 
         # When billing's server is killed outright (its whole process group: server and worker)
         os.killpg(before["billing"], signal.SIGKILL)
@@ -75,6 +102,14 @@ def test_a_killed_service_comes_back_and_its_breaker_opens_then_closes():
         assert again.status_code == 200 and again.json()["balance"] == 0
         assert closed["breakers"]["billing"]["state"] == "CLOSED"
 
+        # And billing's worker came back with it, inside the new process
+        billing_serves = lambda: _web_worker_pid(_pids(platform)["billing"])  # noqa: E731
+        wait_for(
+            lambda: _workers(platform).get("billing") == billing_serves(),
+            timeout=30,
+            what="billing's worker consuming again",
+        )
+
         # And no other process was stopped or restarted
         after = _pids(platform)
         assert after["billing"] != before["billing"]
@@ -96,3 +131,9 @@ def test_a_killed_service_comes_back_and_its_breaker_opens_then_closes():
             timeout=60,
             what="analytics serving again",
         )
+
+        # And Ctrl-C stops every worker warm: none has to be killed by its server
+        platform.stop()
+        log = platform.log_tail(200_000)
+        assert "refused to gracefully stop" not in log
+        assert log.count("Granian shutdown completed") == len(SERVICES)
