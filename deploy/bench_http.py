@@ -56,6 +56,7 @@ class HotPath:
     token: bool = False
     post: dict | None = None
     ceiling_of: str | None = None  # the ceiling this path is compared with
+    cpu_by_process: bool = False  # report where each request's CPU time went
 
 
 def hot_paths(video_id: int) -> list[HotPath]:
@@ -96,6 +97,7 @@ def hot_paths(video_id: int) -> list[HotPath]:
             "gateway",
             "/api/saga/register",
             connections=4,
+            cpu_by_process=True,
             post={
                 "email": "{unique}@bench.example",
                 "password": "bench-password-1",
@@ -116,6 +118,7 @@ class Result:
     requests: int = 0
     loader_cpu: float = 0.0  # % of one core used by the load generator
     platform_cpu: float = 0.0  # % of one core used by the platform's processes
+    cpu_ms_by_process: dict[str, float] = field(default_factory=dict)  # per request
     note: str = ""
 
 
@@ -192,6 +195,8 @@ def run_wrk(url: str, path: HotPath, *, token: str | None, seconds: float, platf
         if script:
             argv += ["-s", str(script)]
         argv.append(url)
+        groups = process_groups(platform_pids) if path.cpu_by_process else {}
+        groups_before = {name: cpu_seconds(pids) for name, pids in groups.items()}
         platform_before = cpu_seconds(platform_pids)
         started = time.monotonic()
         process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -199,15 +204,35 @@ def run_wrk(url: str, path: HotPath, *, token: str | None, seconds: float, platf
         _, status, usage = os.wait4(process.pid, 0)
         elapsed = time.monotonic() - started
         platform_cpu = (cpu_seconds(platform_pids) - platform_before) / elapsed * 100
+        groups_used = {
+            name: cpu_seconds(pids) - groups_before[name] for name, pids in groups.items()
+        }
     if status != 0:
         return Result(path.name, note=f"wrk failed: {output[-300:]}")
     parsed = parse_wrk(output)
+    answered = max(parsed.get("requests", 0), 1)
     return Result(
         path.name,
         loader_cpu=(usage.ru_utime + usage.ru_stime) / elapsed * 100,
         platform_cpu=platform_cpu,
+        cpu_ms_by_process={name: used * 1000 / answered for name, used in groups_used.items()},
         **parsed,
     )
+
+
+def process_groups(platform_pids: list[int]) -> dict[str, list[int]]:
+    """The platform's processes by role, and the PostgreSQL and RabbitMQ servers' processes
+    (whatever serves them on this machine: their CPU is part of a request's cost)."""
+    groups: dict[str, list[int]] = {}
+    for pid in platform_pids:
+        groups.setdefault(_group(command_line(pid)), []).append(pid)
+    listed = subprocess.run(["ps", "-e", "-o", "pid=,comm="], capture_output=True, text=True)
+    for line in listed.stdout.splitlines():
+        pid, name = line.split(None, 1)
+        backend = {"postgres": "PostgreSQL", "beam.smp": "RabbitMQ"}.get(name.strip())
+        if backend:
+            groups.setdefault(backend, []).append(int(pid))
+    return groups
 
 
 def run_python_load(url: str, path: HotPath, *, token: str | None, seconds: float) -> Result:
@@ -440,6 +465,13 @@ def report(runs: list[ModeRun], args) -> str:
                 f"{_fmt(r.p99_ms, 2)} | {r.errors} | {_ratio(run, r)} | {r.loader_cpu:.0f}% | "
                 f"{r.platform_cpu:.0f}% |"
             )
+        for r in run.results:
+            if r.cpu_ms_by_process:
+                lines += ["", f"CPU per request of *{r.name}*, by process (ms):", ""]
+                lines += ["| process | CPU ms |", "|---|---:|"]
+                spent = sorted(r.cpu_ms_by_process.items(), key=lambda kv: -kv[1])
+                lines += [f"| {name} | {ms:.1f} |" for name, ms in spent if ms >= 0.05]
+                lines.append(f"| **total** | **{sum(r.cpu_ms_by_process.values()):.1f}** |")
         gateway = next((r for r in run.results if r.name == "catalog via gateway"), None)
         direct = next((r for r in run.results if r.name == "catalog direct"), None)
         if gateway and direct and direct.requests_per_second:

@@ -28,6 +28,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Subquery
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from common.events import publish
@@ -385,10 +386,9 @@ def projections_catch_up(
                         generation.id, complete=False, from_time=generation.from_time
                     ).project([e for e in events if e.position > checkpoint.position])
                 applied += len(events)
-            for checkpoint in checkpoints.values():
-                checkpoint.position = max(checkpoint.position, reached)
-                checkpoint.updated_at = timezone.now()
-            Checkpoint.objects.bulk_update(checkpoints.values(), ["position", "updated_at"])
+            Checkpoint.objects.filter(generation=generation).update(
+                position=Greatest("position", reached), updated_at=timezone.now()
+            )
             projections_advanced_publish(generation=generation.id, position=reached)
         if reached >= horizon:
             return applied

@@ -3,6 +3,7 @@
 import logging
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from common.celery import service_app
@@ -33,32 +34,40 @@ def relay_outbox(*, event_ids: list[str] | None = None, batch_size: int = 200) -
             if not rows:
                 return sent
             published, failed = _publish_rows(rows)
-            OutboxEvent.objects.bulk_update(
-                published + failed, ["published_at", "attempts", "last_error"]
-            )
+            _mark(published, failed)
         sent += len(published)
-        if failed or event_ids is not None:
+        if failed is not None or event_ids is not None:
             return sent
 
 
-def _publish_rows(rows: list[OutboxEvent]) -> tuple[list, list]:
+def _publish_rows(rows: list[OutboxEvent]) -> tuple[list[OutboxEvent], OutboxEvent | None]:
+    """The rows the broker confirmed, and the row it refused (the relay stops there), if any."""
     app = service_app()
     published: list[OutboxEvent] = []
     try:
         with app.producer_or_acquire() as producer:
             for row in rows:
                 _send(app, producer, row.envelope)
-                row.published_at = timezone.now()
-                row.attempts += 1
-                row.last_error = ""
                 published.append(row)
     except Exception as exc:  # noqa: BLE001 - any broker failure leaves the rest pending
-        failed_row = rows[len(published)]
-        failed_row.attempts += 1
-        failed_row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-        logger.warning("outbox relay paused: %s", failed_row.last_error)
-        return published, [failed_row]
-    return published, []
+        failed = rows[len(published)]
+        failed.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        logger.warning("outbox relay paused: %s", failed.last_error)
+        return published, failed
+    return published, None
+
+
+def _mark(published: list[OutboxEvent], failed: OutboxEvent | None) -> None:
+    # Two plain UPDATEs: bulk_update's per-row CASE expressions cost more than publishing.
+    attempted = F("attempts") + 1
+    if published:
+        OutboxEvent.objects.filter(id__in=[row.id for row in published]).update(
+            published_at=timezone.now(), attempts=attempted, last_error=""
+        )
+    if failed is not None:
+        OutboxEvent.objects.filter(id=failed.id).update(
+            attempts=attempted, last_error=failed.last_error
+        )
 
 
 def _send(app, producer, envelope: dict) -> None:
