@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 from django.core.files.storage import FileSystemStorage, default_storage
 
+from common.breakers.failures import UpstreamUnavailable
+
 BUCKET = "STREAMIFY_MEDIA_BUCKET"
 MEDIA_SERVICES = ("video", "streaming")  # video writes media, streaming reads it
 
@@ -75,21 +77,43 @@ class MediaMissing(Exception):
     """No such media file."""
 
 
+class MediaChanged(OSError):
+    """The object was replaced while it was being read: the bytes would not belong together."""
+
+
+# The answers of a bucket that mean "no such object"; any other error is the store's trouble.
+_MISSING_CODES = frozenset({"404", "NoSuchKey", "NotFound"})
+STORE_RETRY_AFTER = 5  # seconds a caller is told to wait when the bucket cannot answer
+
+
 def stat_media(name: str) -> MediaObject:
+    """The stored file `name`. Raise `MediaMissing` when there is none (a link is none: the
+    folder serves only its own regular files) and `UpstreamUnavailable("media storage")` when
+    the bucket cannot say (unreachable, refused credentials, throttled)."""
     if not on_object_store():
         try:
-            found = os.stat(default_storage.path(name))
+            found = os.lstat(default_storage.path(name))
         except (FileNotFoundError, NotADirectoryError) as exc:
             raise MediaMissing(name) from exc
         if not stat.S_ISREG(found.st_mode):
             raise MediaMissing(name)
         return MediaObject(name, found.st_size, str(found.st_mtime_ns))
+    from botocore.exceptions import BotoCoreError, ClientError
+
     stored = default_storage.bucket.Object(name)
     try:
         stored.load()
-    except stored.meta.client.exceptions.ClientError as exc:
-        raise MediaMissing(name) from exc
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in _MISSING_CODES:
+            raise MediaMissing(name) from exc
+        raise _store_unavailable(exc) from exc
+    except BotoCoreError as exc:
+        raise _store_unavailable(exc) from exc
     return MediaObject(name, stored.content_length, stored.e_tag)
+
+
+def _store_unavailable(exc: Exception) -> UpstreamUnavailable:
+    return UpstreamUnavailable("media storage", STORE_RETRY_AFTER, f"{type(exc).__name__}: {exc}")
 
 
 def open_media(media: MediaObject):
@@ -99,7 +123,7 @@ def open_media(media: MediaObject):
         return open(default_storage.path(media.name), "rb")  # noqa: SIM115 - the caller closes
     # Unbuffered: each read is exactly the bytes asked for (a server's 512 KiB block, a box
     # header), so a 100-byte range costs a 100-byte GET.
-    return _RangedObject(default_storage.bucket.Object(media.name), media.size)
+    return _RangedObject(default_storage.bucket.Object(media.name), media)
 
 
 def read_text(name: str) -> str:
@@ -115,10 +139,12 @@ def list_files(prefix: str) -> list[str]:
 
 
 class _RangedObject(io.RawIOBase):
-    """An object in a bucket as a seekable raw file: each read is one ranged GET."""
+    """An object in a bucket as a seekable raw file: each read is one ranged GET of the version
+    `stat_media` saw (If-Match its ETag), so a file replaced mid-read raises `MediaChanged`
+    instead of splicing two versions' bytes."""
 
-    def __init__(self, stored, size: int):
-        self._stored, self._size = stored, size
+    def __init__(self, stored, media: MediaObject):
+        self._stored, self._size, self._version = stored, media.size, media.version
         self._position = 0
 
     def readable(self) -> bool:
@@ -138,8 +164,15 @@ class _RangedObject(io.RawIOBase):
     def readinto(self, buffer) -> int:
         if self._position >= self._size or not len(buffer):
             return 0
+        from botocore.exceptions import ClientError
+
         last = min(self._position + len(buffer), self._size) - 1
-        answer = self._stored.get(Range=f"bytes={self._position}-{last}")
+        try:
+            answer = self._stored.get(Range=f"bytes={self._position}-{last}", IfMatch=self._version)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in {"412", "PreconditionFailed"}:
+                raise MediaChanged(f"{self._stored.key} was replaced while read") from exc
+            raise
         data = answer["Body"].read()
         buffer[: len(data)] = data
         self._position += len(data)

@@ -70,11 +70,29 @@ def resources(cpu: str, memory: str, memory_limit: str) -> dict:
     return {"requests": {"cpu": cpu, "memory": memory}, "limits": {"memory": memory_limit}}
 
 
+def waits_for_prepare(owner: str) -> dict:
+    """An init container holding a service's pods until its prepare Job has migrated its
+    database: `migrate --check` fails while a migration is unapplied or the database is away."""
+    return {
+        "name": "wait-for-prepare",
+        "image": IMAGE,
+        "workingDir": f"/app/{owner}_project",
+        "command": [
+            "sh", "-c",
+            f"until python manage.py migrate --check >/dev/null 2>&1; "
+            f"do echo 'waiting for {owner}-prepare'; sleep 3; done",
+        ],
+        "envFrom": env_from(owner),
+        "resources": resources("50m", "128Mi", "512Mi"),
+    }  # fmt: skip
+
+
 def deployment(program: processes.Program, owner: str, component: str, **container) -> dict:
     spec: dict = {
         # No `<SERVICE>_PORT=tcp://...` variables from Kubernetes' service links: the
         # platform reads `<SERVICE>_PORT` as its own port number (and Flower `FLOWER_PORT`).
         "enableServiceLinks": False,
+        **({"initContainers": [waits_for_prepare(owner)]} if owner in SERVICES else {}),
         "containers": [
             {
                 "name": program.name,
@@ -99,12 +117,13 @@ def deployment(program: processes.Program, owner: str, component: str, **contain
     }
 
 
-def service(name: str, selector: dict, ports: list[dict]) -> dict:
+def service(name: str, selector: dict, ports: list[dict], *, headless: bool = False) -> dict:
     return {
         "apiVersion": "v1",
         "kind": "Service",
         "metadata": {"name": name, "labels": selector},
         "spec": {
+            **({"clusterIP": "None"} if headless else {}),
             "selector": selector,
             "ports": [
                 {"name": p["name"], "port": p["containerPort"], "targetPort": p["name"]}
@@ -196,6 +215,14 @@ def web(name: str) -> list[dict]:
             **probes,
         ),
         service(name, selector, ports),
+        # gRPC keeps one connection open per server: behind a ClusterIP every call would go to
+        # the pod that connection reached. A headless Service gives clients every pod's address,
+        # and their round_robin policy (common.grpc.channel) spreads calls over them.
+        *(
+            [service(f"{name}-grpc", selector, ports[1:], headless=True)]
+            if name in GRPC_PORTS
+            else []
+        ),
         autoscaler(name, selector),
         budget(name, selector),
         ingress_policy(
@@ -229,6 +256,9 @@ def prepare_job(name: str) -> dict:
         "metadata": {"name": f"{name}-prepare", "labels": selector},
         "spec": {
             "backoffLimit": 10,
+            # A Job's pod template cannot change once created: a finished Job goes away after
+            # ten minutes, so the next `kubectl apply` (a new image) creates and runs it again.
+            "ttlSecondsAfterFinished": 600,
             "template": {
                 "metadata": {"labels": selector},
                 "spec": {
@@ -256,7 +286,7 @@ def config() -> dict:
     data = {
         "BIND_HOST": "0.0.0.0",
         **{f"{s.upper()}_URL": f"http://{s}:{DEFAULT_HTTP_PORTS[s]}" for s in SERVICES},
-        **{f"{s.upper()}_GRPC_TARGET": f"{s}:{port}" for s, port in GRPC_PORTS.items()},
+        **{f"{s.upper()}_GRPC_TARGET": f"dns:///{s}-grpc:{port}" for s, port in GRPC_PORTS.items()},
     }
     return {
         "apiVersion": "v1",

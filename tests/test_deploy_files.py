@@ -193,6 +193,16 @@ def test_migrations_run_as_jobs_and_never_in_a_serving_command():
 
     assert set(jobs) == {f"{s}-prepare" for s in SERVICES} | {"media-bucket"}
     assert all("prepare_service" not in c and "migrate" not in c for c in serving)
+    # A finished Job goes away, so a later apply of a new image runs it again
+    assert all(jobs[f"{s}-prepare"]["spec"]["ttlSecondsAfterFinished"] > 0 for s in SERVICES)
+    # Every pod of a service waits until its prepare Job has migrated its database
+    for name, workload in by_kind(objects, "Deployment").items():
+        owner = workload["metadata"]["labels"]["streamify/service"]
+        if owner not in SERVICES:
+            continue
+        (wait,) = workload["spec"]["template"]["spec"]["initContainers"]
+        assert "manage.py migrate --check" in wait["command"][-1], name
+        assert wait["workingDir"] == f"/app/{owner}_project", name
     assert all("migrate" not in spec["command"] for spec in compose().values() if "command" in spec)
     assert {compose()[f"{s}-prepare"]["command"] for s in SERVICES} == {
         "python manage.py prepare_service"
@@ -248,3 +258,15 @@ def test_compose_follows_the_compose_specification():
         assert [e.message for e in validator.iter_errors(document)] == [], name
     misspelt = {"services": {"web": {"image": "x", "comand": "y"}}}
     assert list(validator.iter_errors(misspelt))
+
+
+def test_grpc_clients_reach_every_pod_through_a_headless_service():
+    objects = rendered("dev")
+    services = by_kind(objects, "Service")
+    (config,) = by_kind(objects, "ConfigMap").values()
+    for name, port in k8s.GRPC_PORTS.items():
+        headless = services[f"{name}-grpc"]["spec"]
+        assert headless["clusterIP"] == "None"
+        assert [p["port"] for p in headless["ports"]] == [port]
+        assert headless["selector"] == services[name]["spec"]["selector"]
+        assert config["data"][f"{name.upper()}_GRPC_TARGET"] == f"dns:///{name}-grpc:{port}"
