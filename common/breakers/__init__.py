@@ -9,13 +9,14 @@ Only upstream failures count (`failures.is_upstream_failure`): connection errors
 and the gRPC codes that mean "the server is not serving". A 4xx or a NOT_FOUND is an answer,
 not a failure. While a breaker is open, `guarded` raises `UpstreamUnavailable` without calling.
 
-State lives on the service's board (`board.py`, shared memory): a call through a closed breaker
-reads memory and writes nothing. Limits: pybreaker reads the counter and then decides to trip,
-so two processes failing at once may both trip (harmless, both write OPEN); once the reset
-timeout elapses, pybreaker's half-open state lets calls through (in every thread of every
-process) until the first of them succeeds or fails, rather than exactly one probe; and a
-process that notices another's state change resets the shared failure count, which can delay
-(never prevent) the next trip.
+State lives on the service's board (`board.py`, shared memory, one per host), or with REDIS_URL
+in Redis (`shared.py`, every host, read through a half-second snapshot): either way a call
+through a closed breaker reads memory and writes nothing. Limits: pybreaker reads the counter
+and then decides to trip, so two processes failing at once may both trip (harmless, both write
+OPEN); once the reset timeout elapses, pybreaker's half-open state lets calls through (in every
+thread of every process) until the first of them succeeds or fails, rather than exactly one
+probe; and a process that notices another's state change resets the shared failure count,
+which can delay (never prevent) the next trip.
 
 Configuration (environment): `STREAMIFY_BREAKER_FAIL_MAX` (consecutive failures that open a
 breaker, default 5), `STREAMIFY_BREAKER_RESET_SECONDS` (how long it stays open before a probe,
@@ -91,7 +92,13 @@ _breakers: dict[str, pybreaker.CircuitBreaker] = {}
 _lock = threading.Lock()
 
 
-def _storage(name: str) -> BoardStorage:
+def _storage(name: str) -> pybreaker.CircuitBreakerStorage:
+    redis_url = os.environ.get("REDIS_URL")
+    if redis_url:
+        from common.breakers import shared
+
+        client = shared.client(redis_url)
+        return shared.RedisStorage(name, service=settings.SERVICE_NAME, redis_client=client)
     return BoardStorage(name, board_at(var_dir() / "breakers" / f"{settings.SERVICE_NAME}.board"))
 
 
