@@ -1,0 +1,69 @@
+"""`make run` scaled out on PostgreSQL, RabbitMQ, Redis and an S3 API: two web processes per
+service (WEB_CONCURRENCY=2), each with its Celery worker inside, so twelve workers consume the
+six services' queues side by side; media in the bucket. A new user's journey through the
+gateway (`deploy.journey`) still sees every event applied once and every cent charged once:
+it checks balances and view counts exactly, and waits for analytics to catch up from the bus."""
+
+from pathlib import Path
+
+import pytest
+import requests
+
+from common.env import SERVICES
+from common.testing.object_store import private_object_store
+from common.testing.processes import wait_for
+from common.testing.redis import private_redis
+from deploy import journey
+from deploy.booted import booted_platform, command_line
+
+REPLICAS = 2
+
+
+def _workers(platform) -> dict[str, int]:
+    """Flower's answer, asked of the workers now: each worker's name and process id."""
+    folder = Path(platform.env["STREAMIFY_VAR_DIR"])
+    password = (folder / "secrets" / "flower_password").read_text().strip()
+    answer = requests.get(
+        f"http://127.0.0.1:{platform.env['FLOWER_PORT']}/api/workers",
+        params={"refresh": "1"},
+        auth=("admin", password),
+        timeout=30,
+    )
+    answer.raise_for_status()
+    return {name: info["stats"]["pid"] for name, info in answer.json().items()}
+
+
+@pytest.mark.real_backends
+def test_two_of_every_process_on_shared_backends_walk_the_journey_once():
+    with private_redis() as redis_url, private_object_store() as store:
+        env = {"WEB_CONCURRENCY": str(REPLICAS), "REDIS_URL": redis_url}
+        env |= store.bucket("streamify-scaled")
+        with booted_platform(real=True, env=env) as platform:
+            platform.wait_healthy()
+            pids = platform.pids()
+            serving = {p for p in pids if "granian" in command_line(_parent(p) or 0)}
+            wait_for(
+                lambda: len(_workers(platform)) == REPLICAS * len(SERVICES),
+                timeout=60,
+                what="every worker answering Flower",
+            )
+            workers = _workers(platform)
+
+            journey.walk(platform.url("gateway"))
+
+        # Two workers per service, each inside its own web process
+        for service in SERVICES:
+            mine = [n for n in workers if n.startswith(f"{service}.")]
+            assert len(mine) == REPLICAS, workers
+        assert set(workers.values()) <= set(serving)
+        assert len(set(workers.values())) == REPLICAS * len(SERVICES)
+        # Media went to the bucket
+        assert any(key.endswith("master.m3u8") for key in store.keys("streamify-scaled"))
+
+
+def _parent(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return int(stat.read().rsplit(")", 1)[1].split()[1])
+    except FileNotFoundError:
+        return None
