@@ -239,6 +239,7 @@ def request(
     json=None,
     data=None,
     stream: bool = False,
+    instance: Instance | None = None,
 ) -> Response:
     """Send one request to `service` at `path` through its breaker; return the response.
 
@@ -246,7 +247,8 @@ def request(
     With `stream` the body is left to read (`Response.stream`), else it is read now. With
     `pass_server_errors` a 5xx is still counted as a failure but its response is returned
     instead of raising, so a proxy can relay it. Raise `UpstreamUnavailable` when the breaker
-    is open or the call fails.
+    is open or the call fails. With `instance` (one of `instances(service)`) only that one is
+    asked, never another in its place.
     """
     sent_headers = {REQUEST_ID_HEADER: current_request_id(), **(headers or {})}
     if json is not None:
@@ -273,10 +275,10 @@ def request(
     }
     # Only a body that can be sent twice may go on to another instance.
     resendable = data is None or isinstance(data, bytes)
-    targets = in_turn(service)
-    for attempt, instance in enumerate(targets, start=1):
+    targets = [instance] if instance else in_turn(service)
+    for attempt, target in enumerate(targets, start=1):
         try:
-            return _send(service, instance, call, stream=stream, pass_errors=pass_server_errors)
+            return _send(service, target, call, stream=stream, pass_errors=pass_server_errors)
         except UpstreamUnavailable as exc:
             if exc.reached or not resendable or attempt == len(targets):
                 raise

@@ -50,15 +50,35 @@ def breaker_stats() -> dict:
     return breakers.stats(names)
 
 
-def _http_health(service: str) -> dict:
+def _instance_health(service: str, instance: http.Instance) -> dict:
     try:
-        response = http.request(service, "GET", "/health", timeout=HEALTH_TIMEOUT)
+        response = http.request(
+            service, "GET", "/health", timeout=HEALTH_TIMEOUT, instance=instance
+        )
     except http.UpstreamUnavailable as exc:
         return {"status": "down", "error": exc.reason, "retryAfter": exc.retry_after}
     ok = response.status_code == 200
     result = {"status": "up" if ok else "down", "httpStatus": response.status_code}
     result["latencyMs"] = round(response.elapsed.total_seconds() * 1000, 2)
     return result
+
+
+def _http_health(pool: ThreadPoolExecutor, service: str):
+    """A function returning `service`'s HTTP health once its checks (started now) are done:
+    the lone instance's answer, or with replicas each instance's by URL and "up" only when
+    all are ("degraded" while some are)."""
+    listed = http.instances(service)
+    checks = {i.url: pool.submit(_instance_health, service, i) for i in listed}
+    if len(listed) == 1:
+        return checks[listed[0].url].result
+
+    def summary() -> dict:
+        each = {url: check.result() for url, check in checks.items()}
+        up = sum(answer["status"] == "up" for answer in each.values())
+        status = "up" if up == len(each) else ("degraded" if up else "down")
+        return {"status": status, "instances": each}
+
+    return summary
 
 
 def _grpc_health(service: str) -> dict:
@@ -80,16 +100,15 @@ def _grpc_health(service: str) -> dict:
 
 
 def _upstreams_health() -> dict:
-    checks = [("http", s) for s in settings.GATEWAY_UPSTREAMS]
-    checks += [("grpc", s) for s in settings.GATEWAY_GRPC_UPSTREAMS]
-    with ThreadPoolExecutor(max_workers=len(checks)) as pool:
-        futures = {
-            (kind, service): pool.submit(_http_health if kind == "http" else _grpc_health, service)
-            for kind, service in checks
-        }
+    calls = sum(len(http.instances(s)) for s in settings.GATEWAY_UPSTREAMS)
+    calls += len(settings.GATEWAY_GRPC_UPSTREAMS)
+    with ThreadPoolExecutor(max_workers=calls) as pool:
+        answers = {(s, "http"): _http_health(pool, s) for s in settings.GATEWAY_UPSTREAMS}
+        for service in settings.GATEWAY_GRPC_UPSTREAMS:
+            answers[(service, "grpc")] = pool.submit(_grpc_health, service).result
     upstreams = {service: {} for service in settings.GATEWAY_UPSTREAMS}
-    for (kind, service), future in futures.items():
-        upstreams[service][kind] = future.result()
+    for (service, kind), answer in answers.items():
+        upstreams[service][kind] = answer()
     return upstreams
 
 

@@ -55,3 +55,16 @@ def test_replicas_take_turns_a_stopped_one_is_skipped_and_rejoins(platform, gate
     assert len(back) == 2 and min(back.values()) >= 4
     assert neither.status_code == 503
     assert neither.json()["service"] == "billing"
+
+
+def test_health_checks_every_replica_and_names_the_one_that_is_down(platform, gateway):
+    first, second = platform.upstream("billing", replicas=2).split(",")
+    platform.stop("billing-echo")
+    url = gateway()
+
+    billing = requests.get(f"{url}/health", timeout=10).json()["upstreams"]["billing"]["http"]
+
+    assert billing["status"] == "degraded"
+    assert billing["instances"][first]["status"] == "down"
+    assert billing["instances"][second]["status"] == "up"
+    assert billing["instances"][second]["httpStatus"] == 200
