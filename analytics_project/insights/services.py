@@ -255,15 +255,21 @@ def view_record(
 
 def profile_create(*, saga_id: str, user_id: int, email: str) -> bool:
     """Give `user_id` an active viewer profile; the same saga creates it once. Return whether
-    this call created it (False: the saga's profile already existed)."""
-    _, new = event_append(
+    this call created it (False: the saga's profile already existed).
+
+    The stored event is the profile: the step is done once it is appended. The read models
+    show it when the projector applies it with whatever else arrived (in a worker, its thread,
+    a moment later; elsewhere before this returns): projecting each registration on its own
+    cost a registration saga more than any other analytics work.
+    """
+    event = NewEvent(
         event_id=uuid.uuid5(COMMAND_NAMESPACE, f"saga:{saga_id}:profile_created"),
         type="analytics.profile_created",
         data={"userId": user_id, "email": email, "sagaId": str(saga_id)},
         source=settings.EVENTS_SOURCE,
         correlation_id=str(saga_id),
     )
-    return new
+    return bool(events_ingest(events=[event]))
 
 
 def profile_delete(*, saga_id: str, user_id: int) -> bool:
@@ -277,6 +283,9 @@ def profile_delete(*, saga_id: str, user_id: int) -> bool:
     previous = StoredEvent.objects.filter(event_id=event_id).first()
     if previous is not None:
         return bool(previous.payload["existed"])
+    # The profile is read from the read models: first let them apply a profile_created the
+    # projector has not reached yet (profile_create leaves that to it).
+    projections_catch_up()
     event, _ = event_append(
         event_id=event_id,
         type="analytics.profile_deleted",

@@ -158,6 +158,7 @@ def test_profile_saga_steps_are_idempotent_by_saga_id():
     assert services.profile_create(saga_id="saga-1", user_id=12, email="a@example.com") is True
     assert services.profile_create(saga_id="saga-1", user_id=12, email="a@example.com") is False
     assert StoredEvent.objects.filter(type="analytics.profile_created").count() == 1
+    services.projections_catch_up()  # the projector's part, left to it by the step
     assert selectors.user_profile_active(12) is True
 
     assert services.profile_delete(saga_id="saga-1", user_id=12) is True
