@@ -18,7 +18,8 @@ def wsgi_application(service: str):
 
     With STREAMIFY_GRPC_IN_WEB=1 (how `make run`, compose and Kubernetes start auth and video)
     the process also serves the service's gRPC API, so one process per service answers both
-    protocols; `manage.py run_grpc_server` serves gRPC alone, where it should scale apart.
+    protocols; `manage.py run_grpc_server` serves gRPC alone, where it should scale apart. With
+    STREAMIFY_WORKER_IN_WEB=1 (`make run`) it also runs the service's Celery worker.
     """
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", f"{service}_project.settings")
     application = get_wsgi_application()
