@@ -39,6 +39,18 @@ class BootedPlatform:
         port = self.env.get(f"{service.upper()}_PORT", DEFAULT_HTTP_PORTS[service])
         return f"http://127.0.0.1:{port}{path}"
 
+    def workers(self) -> dict[str, int]:
+        """Flower's answer, asked of the Celery workers now: each worker's name and pid."""
+        password = Path(self.env["STREAMIFY_VAR_DIR"], "secrets", "flower_password").read_text()
+        answer = requests.get(
+            f"http://127.0.0.1:{self.env.get('FLOWER_PORT', FLOWER_PORT)}/api/workers",
+            params={"refresh": "1"},
+            auth=("admin", password.strip()),
+            timeout=30,
+        )
+        answer.raise_for_status()
+        return {name: info["stats"]["pid"] for name, info in answer.json().items()}
+
     def health_urls(self) -> dict[str, str]:
         found = {s: self.url(s, "/health") for s in SERVICES}
         flower = self.env.get("FLOWER_PORT", FLOWER_PORT)

@@ -4,10 +4,7 @@ six services' queues side by side; media in the bucket. A new user's journey thr
 gateway (`deploy.journey`) still sees every event applied once and every cent charged once:
 it checks balances and view counts exactly, and waits for analytics to catch up from the bus."""
 
-from pathlib import Path
-
 import pytest
-import requests
 
 from common.env import SERVICES
 from common.testing.object_store import private_object_store
@@ -17,20 +14,6 @@ from deploy import journey
 from deploy.booted import booted_platform, command_line
 
 REPLICAS = 2
-
-
-def _workers(platform) -> dict[str, int]:
-    """Flower's answer, asked of the workers now: each worker's name and process id."""
-    folder = Path(platform.env["STREAMIFY_VAR_DIR"])
-    password = (folder / "secrets" / "flower_password").read_text().strip()
-    answer = requests.get(
-        f"http://127.0.0.1:{platform.env['FLOWER_PORT']}/api/workers",
-        params={"refresh": "1"},
-        auth=("admin", password),
-        timeout=30,
-    )
-    answer.raise_for_status()
-    return {name: info["stats"]["pid"] for name, info in answer.json().items()}
 
 
 @pytest.mark.real_backends
@@ -43,11 +26,11 @@ def test_two_of_every_process_on_shared_backends_walk_the_journey_once():
             pids = platform.pids()
             serving = {p for p in pids if "granian" in command_line(_parent(p) or 0)}
             wait_for(
-                lambda: len(_workers(platform)) == REPLICAS * len(SERVICES),
+                lambda: len(platform.workers()) == REPLICAS * len(SERVICES),
                 timeout=60,
                 what="every worker answering Flower",
             )
-            workers = _workers(platform)
+            workers = platform.workers()
 
             journey.walk(platform.url("gateway"))
 

@@ -35,17 +35,8 @@ def _pids(platform) -> dict[str, int]:
 
 
 def _workers(platform) -> dict[str, int]:
-    """Flower's answer: each Celery worker's service and process id, asked of the workers now."""
-    folder = Path(platform.env["STREAMIFY_VAR_DIR"])
-    password = (folder / "secrets" / "flower_password").read_text().strip()
-    answer = requests.get(
-        f"http://127.0.0.1:{platform.env['FLOWER_PORT']}/api/workers",
-        params={"refresh": "1"},
-        auth=("admin", password),
-        timeout=30,
-    )
-    answer.raise_for_status()
-    return {name.split("@")[0]: info["stats"]["pid"] for name, info in answer.json().items()}
+    """Each Celery worker's service and process id."""
+    return {name.split("@")[0]: pid for name, pid in platform.workers().items()}
 
 
 def _web_worker_pid(server_pid: int) -> int:

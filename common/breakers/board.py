@@ -131,6 +131,17 @@ def _timestamp(value: float) -> str | None:
     return datetime.fromtimestamp(value, UTC).isoformat() if value else None
 
 
+def extras_from(get, last_error: str) -> dict:
+    """What a breaker's stats show beyond pybreaker's own fields, from a storage's `get`."""
+    return {
+        "lastStateChange": _timestamp(get("last_state_change")),
+        "totalFailures": get("total_failures"),
+        "rejected": get("rejected"),
+        "lastFailureAt": _timestamp(get("last_failure_at")),
+        "lastError": last_error or None,
+    }
+
+
 class BoardStorage(pybreaker.CircuitBreakerStorage):
     """pybreaker storage on one record of a `Board`."""
 
@@ -203,13 +214,7 @@ class BoardStorage(pybreaker.CircuitBreakerStorage):
 
     def extras(self) -> dict:
         error = self._get("last_error").rstrip(b"\0").decode(errors="replace")
-        return {
-            "lastStateChange": _timestamp(self._get("last_state_change")),
-            "totalFailures": self._get("total_failures"),
-            "rejected": self._get("rejected"),
-            "lastFailureAt": _timestamp(self._get("last_failure_at")),
-            "lastError": error or None,
-        }
+        return extras_from(self._get, error)
 
     def reset(self) -> None:
         with self._board.locked():

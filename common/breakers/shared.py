@@ -26,6 +26,8 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from common.breakers.board import extras_from
+
 logger = logging.getLogger(__name__)
 
 REFRESH_SECONDS = 0.5
@@ -52,10 +54,6 @@ def client(url: str) -> redis.Redis:
                 retry=Retry(NoBackoff(), 0),
             )
         return _clients[url]
-
-
-def _timestamp(value: float) -> str | None:
-    return datetime.fromtimestamp(value, UTC).isoformat() if value else None
 
 
 class RedisStorage(pybreaker.CircuitBreakerStorage):
@@ -178,13 +176,7 @@ class RedisStorage(pybreaker.CircuitBreakerStorage):
         self._add("rejected")
 
     def extras(self) -> dict:
-        return {
-            "lastStateChange": _timestamp(self._get("last_state_change")),
-            "totalFailures": self._get("total_failures"),
-            "rejected": self._get("rejected"),
-            "lastFailureAt": _timestamp(self._get("last_failure_at")),
-            "lastError": self._get("last_error") or None,
-        }
+        return extras_from(self._get, self._get("last_error"))
 
     def reset(self) -> None:
         self._set(
