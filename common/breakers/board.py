@@ -20,10 +20,11 @@ import struct
 import threading
 import time
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pybreaker
+
+from common.breakers.fields import FieldStorage
 
 SLOTS = 64
 NAME_BYTES = 64
@@ -127,22 +128,7 @@ def board_at(path: Path) -> Board:
         return _boards[path]
 
 
-def _timestamp(value: float) -> str | None:
-    return datetime.fromtimestamp(value, UTC).isoformat() if value else None
-
-
-def extras_from(get, last_error: str) -> dict:
-    """What a breaker's stats show beyond pybreaker's own fields, from a storage's `get`."""
-    return {
-        "lastStateChange": _timestamp(get("last_state_change")),
-        "totalFailures": get("total_failures"),
-        "rejected": get("rejected"),
-        "lastFailureAt": _timestamp(get("last_failure_at")),
-        "lastError": last_error or None,
-    }
-
-
-class BoardStorage(pybreaker.CircuitBreakerStorage):
+class BoardStorage(FieldStorage):
     """pybreaker storage on one record of a `Board`."""
 
     def __init__(self, name: str, board: Board) -> None:
@@ -153,9 +139,17 @@ class BoardStorage(pybreaker.CircuitBreakerStorage):
     def _get(self, field: str):
         return self._board.read(self._slot, field)
 
-    def _add(self, field: str, amount: int = 1) -> None:
+    def _put(self, **values) -> None:
         with self._board.locked():
-            self._board.write(self._slot, field, self._get(field) + amount)
+            for field, value in values.items():
+                self._board.write(self._slot, field, value)
+
+    def _add(self, field: str) -> None:
+        with self._board.locked():
+            self._board.write(self._slot, field, self._get(field) + 1)
+
+    def _last_error(self) -> str:
+        return self._get("last_error").rstrip(b"\0").decode(errors="replace")
 
     @property
     def state(self) -> str:
@@ -168,61 +162,20 @@ class BoardStorage(pybreaker.CircuitBreakerStorage):
                 self._board.write(self._slot, "state", CODES[state])
                 self._board.write(self._slot, "last_state_change", time.time())
 
-    def increment_counter(self) -> None:
-        self._add("fail_counter")
-
-    def reset_counter(self) -> None:
-        # pybreaker resets after every success: reading first keeps the happy path write-free.
-        if self._get("fail_counter"):
-            with self._board.locked():
-                self._board.write(self._slot, "fail_counter", 0)
-
-    def increment_success_counter(self) -> None:
-        self._add("success_counter")
-
-    def reset_success_counter(self) -> None:
-        if self._get("success_counter"):
-            with self._board.locked():
-                self._board.write(self._slot, "success_counter", 0)
-
-    @property
-    def counter(self) -> int:
-        return self._get("fail_counter")
-
-    @property
-    def success_counter(self) -> int:
-        return self._get("success_counter")
-
-    @property
-    def opened_at(self) -> datetime | None:
-        value = self._get("opened_at")
-        return datetime.fromtimestamp(value, UTC) if value else None
-
-    @opened_at.setter
-    def opened_at(self, value: datetime) -> None:
-        with self._board.locked():
-            self._board.write(self._slot, "opened_at", value.timestamp())
-
     def record_failure(self, error: str) -> None:
         with self._board.locked():
             self._board.write(self._slot, "total_failures", self._get("total_failures") + 1)
             self._board.write(self._slot, "last_failure_at", time.time())
             self._board.write(self._slot, "last_error", error.encode()[:ERROR_BYTES])
 
-    def record_rejection(self) -> None:
-        self._add("rejected")
-
-    def extras(self) -> dict:
-        error = self._get("last_error").rstrip(b"\0").decode(errors="replace")
-        return extras_from(self._get, error)
-
     def reset(self) -> None:
-        with self._board.locked():
-            self._board.write(self._slot, "state", CODES[pybreaker.STATE_CLOSED])
-            self._board.write(self._slot, "fail_counter", 0)
-            self._board.write(self._slot, "success_counter", 0)
-            self._board.write(self._slot, "opened_at", 0.0)
-            self._board.write(self._slot, "last_state_change", time.time())
+        self._put(
+            state=CODES[pybreaker.STATE_CLOSED],
+            fail_counter=0,
+            success_counter=0,
+            opened_at=0.0,
+            last_state_change=time.time(),
+        )
 
     def known_names(self) -> list[str]:
         return self._board.names()

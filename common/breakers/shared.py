@@ -19,21 +19,19 @@ writes there, and logs the outage once.
 import logging
 import threading
 import time
-from datetime import UTC, datetime
 
 import pybreaker
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from common.breakers.board import extras_from
+from common.breakers.fields import FieldStorage
 
 logger = logging.getLogger(__name__)
 
 REFRESH_SECONDS = 0.5
 OUTAGE_RETRY_SECONDS = 5.0  # while Redis is unreachable, how often a breaker tries it again
 ERROR_CHARS = 256
-STATES = (pybreaker.STATE_CLOSED, pybreaker.STATE_OPEN, pybreaker.STATE_HALF_OPEN)
 NUMBERS = ("fail_counter", "success_counter", "total_failures", "rejected")
 TIMES = ("opened_at", "last_state_change", "last_failure_at")
 
@@ -56,7 +54,7 @@ def client(url: str) -> redis.Redis:
         return _clients[url]
 
 
-class RedisStorage(pybreaker.CircuitBreakerStorage):
+class RedisStorage(FieldStorage):
     """pybreaker storage on one Redis hash, read through a short-lived local snapshot."""
 
     def __init__(self, name: str, *, service: str, redis_client: redis.Redis) -> None:
@@ -108,7 +106,7 @@ class RedisStorage(pybreaker.CircuitBreakerStorage):
         decoded.update({field: float(raw.get(field) or 0.0) for field in TIMES})
         return decoded
 
-    def _set(self, **values) -> None:
+    def _put(self, **values) -> None:
         if not self._outage:
             try:
                 self._redis.hset(self._key, mapping=values)
@@ -127,6 +125,9 @@ class RedisStorage(pybreaker.CircuitBreakerStorage):
         with self._lock:
             self._snapshot[field] = self._snapshot[field] + 1 if value is None else value
 
+    def _last_error(self) -> str:
+        return self._get("last_error")
+
     @property
     def state(self) -> str:
         return self._get("state")
@@ -134,52 +135,14 @@ class RedisStorage(pybreaker.CircuitBreakerStorage):
     @state.setter
     def state(self, state: str) -> None:
         if self._get("state") != state:
-            self._set(state=state, last_state_change=time.time())
-
-    def increment_counter(self) -> None:
-        self._add("fail_counter")
-
-    def reset_counter(self) -> None:
-        # pybreaker resets after every success: reading first keeps the happy path write-free.
-        if self._get("fail_counter"):
-            self._set(fail_counter=0)
-
-    def increment_success_counter(self) -> None:
-        self._add("success_counter")
-
-    def reset_success_counter(self) -> None:
-        if self._get("success_counter"):
-            self._set(success_counter=0)
-
-    @property
-    def counter(self) -> int:
-        return self._get("fail_counter")
-
-    @property
-    def success_counter(self) -> int:
-        return self._get("success_counter")
-
-    @property
-    def opened_at(self) -> datetime | None:
-        value = self._get("opened_at")
-        return datetime.fromtimestamp(value, UTC) if value else None
-
-    @opened_at.setter
-    def opened_at(self, value: datetime) -> None:
-        self._set(opened_at=value.timestamp())
+            self._put(state=state, last_state_change=time.time())
 
     def record_failure(self, error: str) -> None:
         self._add("total_failures")
-        self._set(last_failure_at=time.time(), last_error=error[:ERROR_CHARS])
-
-    def record_rejection(self) -> None:
-        self._add("rejected")
-
-    def extras(self) -> dict:
-        return extras_from(self._get, self._get("last_error"))
+        self._put(last_failure_at=time.time(), last_error=error[:ERROR_CHARS])
 
     def reset(self) -> None:
-        self._set(
+        self._put(
             state=pybreaker.STATE_CLOSED,
             fail_counter=0,
             success_counter=0,
