@@ -18,6 +18,8 @@ DEFAULT_HTTP_PORTS = {
     "billing": 3004,
     "analytics": 3005,
 }
+# The services that also answer gRPC, and on which port.
+DEFAULT_GRPC_PORTS = {"auth": 50051, "video": 50052}
 
 
 def flag(name: str, default: bool = False) -> bool:

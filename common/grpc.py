@@ -27,13 +27,13 @@ from pathlib import Path
 import grpc
 
 from common.breakers.failures import TRANSIENT_GRPC_CODES
+from common.env import DEFAULT_GRPC_PORTS
 from common.paths import REPO_ROOT
 
 logger = logging.getLogger(__name__)
 
 PROTO_DIR = REPO_ROOT / "protos"
 BUILD_DIR = REPO_ROOT / "build" / "protos"
-DEFAULT_GRPC_PORTS = {"auth": 50051, "video": 50052}
 DEFAULT_TIMEOUT_SECONDS = 2.0
 
 

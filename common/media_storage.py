@@ -4,6 +4,7 @@ bucket that every replica of both reaches.
     STREAMIFY_MEDIA_BUCKET=streamify-media            # unset: files under MEDIA_ROOT
     STREAMIFY_MEDIA_ENDPOINT_URL=http://minio:9000    # MinIO, moto; unset: AWS itself
     STREAMIFY_MEDIA_REGION=us-east-1
+    STREAMIFY_MEDIA_CONNECT_TIMEOUT=2 / STREAMIFY_MEDIA_READ_TIMEOUT=10    # seconds
     AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY         # boto3's own lookup
 
 Writes go through Django's storage API (django-storages' S3 backend for a bucket). Reads of a
@@ -24,6 +25,20 @@ BUCKET = "STREAMIFY_MEDIA_BUCKET"
 MEDIA_SERVICES = ("video", "streaming")  # video writes media, streaming reads it
 
 
+def client_config():
+    """botocore's settings for the bucket: short deadlines and one retry. Its defaults (60 s to
+    connect and to read, retried) would hold a viewer's request, and a web thread, for minutes
+    on a store that stopped answering; this way the viewer gets a 503 with Retry-After."""
+    from botocore.config import Config
+
+    return Config(
+        s3={"addressing_style": "path"},
+        connect_timeout=float(os.environ.get("STREAMIFY_MEDIA_CONNECT_TIMEOUT", "2")),
+        read_timeout=float(os.environ.get("STREAMIFY_MEDIA_READ_TIMEOUT", "10")),
+        retries={"mode": "standard", "max_attempts": 2},
+    )
+
+
 def storages() -> dict:
     """The STORAGES setting of a service: media on the bucket when one is named."""
     bucket = os.environ.get(BUCKET)
@@ -38,7 +53,7 @@ def storages() -> dict:
                 "default_acl": None,
                 "querystring_auth": True,
                 "file_overwrite": False,
-                "addressing_style": "path",
+                "client_config": client_config(),
             },
         }
     else:

@@ -6,7 +6,8 @@
                                           # Secrets with fresh keys and passwords (never in git)
 
 The workloads are `deploy.processes`' programs: the same command, port and environment names
-as under `make run`, one Deployment each (auth's and video's web process also serves gRPC).
+as under `make run` with STREAMIFY_WORKERS_APART=1, one Deployment each: per service its web
+process and its worker, and for auth and video a gRPC server, so each scales apart.
 Migrations and the broker topology run as one Job per service (`manage.py prepare_service`),
 never in a serving command. The overlays (`deploy/k8s/overlays/`) are written by hand: `dev`
 adds PostgreSQL (one per service), RabbitMQ, Redis and MinIO (media) in the cluster; `prod`
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from common.env import DEFAULT_HTTP_PORTS, SERVICES
+from common.env import DEFAULT_GRPC_PORTS, DEFAULT_HTTP_PORTS, SERVICES
 from common.media_storage import MEDIA_SERVICES
 from common.paths import REPO_ROOT
 from deploy import processes
@@ -28,7 +29,6 @@ from deploy import processes
 K8S = REPO_ROOT / "deploy" / "k8s"
 IMAGE = "streamify:latest"
 PART_OF = {"app.kubernetes.io/part-of": "streamify"}
-GRPC_PORTS = {"auth": 50051, "video": 50052}
 FLOWER_PORT = 5555
 # Who calls whom inside the cluster (HTTP and gRPC: the gateway's proxy, GraphQL, saga and
 # health; streaming's metadata reads and charges); the gateway is also reached from outside,
@@ -196,14 +196,6 @@ def web(name: str) -> list[dict]:
         },
         "livenessProbe": {"httpGet": {"path": "/health/live", "port": "http"}, "periodSeconds": 20},
     }
-    if name in GRPC_PORTS:
-        ports.append({"name": "grpc", "containerPort": GRPC_PORTS[name]})
-        # Started means serving gRPC too: grpc.health.v1, as the platform's own clients see it.
-        probes["startupProbe"] = {
-            "grpc": {"port": GRPC_PORTS[name]},
-            "periodSeconds": 2,
-            "failureThreshold": 60,
-        }
     selector = labels(name, "web")
     return [
         deployment(
@@ -215,19 +207,40 @@ def web(name: str) -> list[dict]:
             **probes,
         ),
         service(name, selector, ports),
-        # gRPC keeps one connection open per server: behind a ClusterIP every call would go to
-        # the pod that connection reached. A headless Service gives clients every pod's address,
-        # and their round_robin policy (common.grpc.channel) spreads calls over them.
-        *(
-            [service(f"{name}-grpc", selector, ports[1:], headless=True)]
-            if name in GRPC_PORTS
-            else []
-        ),
         autoscaler(name, selector),
         budget(name, selector),
         ingress_policy(
             name, selector, ports, None if name == "gateway" else pods_of(*CALLERS[name])
         ),
+    ]
+
+
+def grpc_server(name: str) -> list[dict]:
+    program = processes.grpc_server(name)
+    port = DEFAULT_GRPC_PORTS[name]
+    ports = [{"name": "grpc", "containerPort": port}]
+    # grpc.health.v1 answers NOT_SERVING while the server drains: out of the endpoints then.
+    probes = {
+        "readinessProbe": {"grpc": {"port": port}, "periodSeconds": 10},
+        "livenessProbe": {"grpc": {"port": port}, "periodSeconds": 20},
+    }
+    selector = labels(name, "grpc")
+    return [
+        deployment(
+            program,
+            name,
+            "grpc",
+            ports=ports,
+            resources=resources("100m", "160Mi", "512Mi"),
+            **probes,
+        ),
+        # gRPC keeps one connection open per server: behind a ClusterIP every call would go to
+        # the pod that connection reached. A headless Service gives clients every pod's address,
+        # and their round_robin policy (common.grpc.channel) spreads calls over them.
+        service(program.name, selector, ports, headless=True),
+        autoscaler(program.name, selector),
+        budget(program.name, selector),
+        ingress_policy(program.name, selector, ports, pods_of(*CALLERS[name])),
     ]
 
 
@@ -286,7 +299,10 @@ def config() -> dict:
     data = {
         "BIND_HOST": "0.0.0.0",
         **{f"{s.upper()}_URL": f"http://{s}:{DEFAULT_HTTP_PORTS[s]}" for s in SERVICES},
-        **{f"{s.upper()}_GRPC_TARGET": f"dns:///{s}-grpc:{port}" for s, port in GRPC_PORTS.items()},
+        **{
+            f"{s.upper()}_GRPC_TARGET": f"dns:///{s}-grpc:{port}"
+            for s, port in DEFAULT_GRPC_PORTS.items()
+        },
     }
     return {
         "apiVersion": "v1",
@@ -334,7 +350,8 @@ def base() -> dict[str, list[dict]]:
     """The base's files and the objects in each."""
     files = {"shared.yaml": shared()}
     for name in SERVICES:
-        files[f"{name}.yaml"] = [prepare_job(name), *web(name), *worker(name)]
+        grpc = grpc_server(name) if name in DEFAULT_GRPC_PORTS else []
+        files[f"{name}.yaml"] = [prepare_job(name), *web(name), *grpc, *worker(name)]
     files["flower.yaml"] = flower()
     return files
 

@@ -1,21 +1,20 @@
 """Every process of the platform as `make run` starts it: one list, read by the supervisor's
-configuration (`deploy.supervise`) and checked against docker-compose by the tests.
+configuration (`deploy.supervise`) and checked against docker-compose and Kubernetes by the tests.
 
-One process per service serves its HTTP API (and, for auth and video, its gRPC API too: the
-same Django code, one process instead of two) and runs its Celery worker on a thread beside it,
-as each service of the original system consumed its queue in its own process; and Flower.
-STREAMIFY_WORKERS_APART=1 starts each worker as a process of its own instead, as compose and
-Kubernetes always do, where workers scale apart from web processes.
+Under `make run` one process per service serves its HTTP API (and, for auth and video, its gRPC
+API too: the same Django code, one process instead of two) and runs its Celery worker on a
+thread beside it, as each service of the original system consumed its queue in its own process;
+and Flower. STREAMIFY_WORKERS_APART=1 starts the workers and the gRPC servers as processes of
+their own instead, as compose and Kubernetes always do, where each scales apart.
 """
 
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from common.env import SERVICES, flag, secret
+from common.env import DEFAULT_GRPC_PORTS, SERVICES, flag, secret
 
 BIN = Path(sys.executable).parent
-GRPC_SERVICES = ("auth", "video")
 WORKER_THREADS = {"video": 2}  # ffmpeg is the work there; two at a time is plenty on 2 cores
 FLOWER_USER = "admin"
 
@@ -28,8 +27,10 @@ class Program:
 
 
 def web(service: str, *, with_worker: bool = False) -> Program:
+    """The service's HTTP API; `with_worker` (how `make run` starts it) adds its worker and,
+    for auth and video, its gRPC API."""
     env = {"STREAMIFY_PROCESS": service}
-    if service in GRPC_SERVICES:
+    if with_worker and service in DEFAULT_GRPC_PORTS:
         env["STREAMIFY_GRPC_IN_WEB"] = "1"
     if with_worker:
         env["STREAMIFY_WORKER_IN_WEB"] = "1"
@@ -45,6 +46,12 @@ def worker(service: str) -> Program:
         "--without-gossip", "--without-mingle", "-E", "-l", "INFO",
     ]  # fmt: skip
     return Program(f"{service}-worker", argv, {"STREAMIFY_PROCESS": f"{service}-worker"})
+
+
+def grpc_server(service: str) -> Program:
+    """The service's gRPC API alone (grpc.health.v1 and reflection beside it)."""
+    argv = [sys.executable, f"{service}_project/manage.py", "run_grpc_server"]
+    return Program(f"{service}-grpc", argv, {"STREAMIFY_PROCESS": f"{service}-grpc"})
 
 
 def flower_credentials() -> str:
@@ -67,7 +74,11 @@ def flower(port: int, host: str) -> Program:
 
 def platform(*, flower_port: int = 5555, host: str = "127.0.0.1") -> list[Program]:
     if flag("STREAMIFY_WORKERS_APART"):
-        programs = [*(web(s) for s in SERVICES), *(worker(s) for s in SERVICES)]
+        programs = [
+            *(web(s) for s in SERVICES),
+            *(worker(s) for s in SERVICES),
+            *(grpc_server(s) for s in DEFAULT_GRPC_PORTS),
+        ]
     else:
         programs = [web(service, with_worker=True) for service in SERVICES]
     return [*programs, flower(flower_port, host)]
@@ -75,4 +86,9 @@ def platform(*, flower_port: int = 5555, host: str = "127.0.0.1") -> list[Progra
 
 def names() -> list[str]:
     """The programs' names, without building them (no secret is read)."""
-    return [*SERVICES, *(f"{service}-worker" for service in SERVICES), "flower"]
+    return [
+        *SERVICES,
+        *(f"{service}-worker" for service in SERVICES),
+        *(f"{service}-grpc" for service in DEFAULT_GRPC_PORTS),
+        "flower",
+    ]

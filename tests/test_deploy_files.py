@@ -10,7 +10,7 @@ from collections import Counter
 import pytest
 import yaml
 
-from common.env import DEFAULT_HTTP_PORTS, SERVICES
+from common.env import DEFAULT_GRPC_PORTS, DEFAULT_HTTP_PORTS, SERVICES
 from common.media_storage import MEDIA_SERVICES
 from common.paths import REPO_ROOT
 from deploy import k8s, processes
@@ -38,7 +38,8 @@ def compose_ops() -> dict:
 def test_compose_gives_every_service_its_own_database_and_publishes_only_the_gateway():
     services = compose()
     for name in SERVICES:
-        for role in (name, f"{name}-worker"):
+        roles = [name, f"{name}-worker"] + ([f"{name}-grpc"] if name in DEFAULT_GRPC_PORTS else [])
+        for role in roles:
             env = services[role]["environment"]
             assert env[f"{name.upper()}_DATABASE_URL"].endswith(f"/streamify_{name}")
             others = [
@@ -64,17 +65,23 @@ def test_compose_runs_every_process_of_make_run():
         assert name in services, f"{name} runs under `make run` but not in docker-compose"
 
 
-def test_make_run_hosts_each_worker_in_its_web_process_unless_told_apart(monkeypatch):
+def test_make_run_hosts_each_worker_and_grpc_server_in_its_web_process_unless_told_apart(
+    monkeypatch,
+):
     monkeypatch.delenv("STREAMIFY_WORKERS_APART", raising=False)
     hosted = {p.name: p.env for p in processes.platform()}
     assert sorted(hosted) == sorted([*SERVICES, "flower"])
     assert all(hosted[s]["STREAMIFY_WORKER_IN_WEB"] == "1" for s in SERVICES)
+    assert [s for s in SERVICES if "STREAMIFY_GRPC_IN_WEB" in hosted[s]] == ["auth", "video"]
     assert hosted["video"]["STREAMIFY_WORKER_THREADS"] == "2"
 
     monkeypatch.setenv("STREAMIFY_WORKERS_APART", "1")
-    apart = {p.name: p.env for p in processes.platform()}
+    apart = {p.name: p for p in processes.platform()}
     assert sorted(apart) == sorted(processes.names())
-    assert not [s for s in SERVICES if "STREAMIFY_WORKER_IN_WEB" in apart[s]]
+    assert {"auth-grpc", "video-grpc"} <= set(apart)
+    for service in SERVICES:
+        assert not {"STREAMIFY_WORKER_IN_WEB", "STREAMIFY_GRPC_IN_WEB"} & set(apart[service].env)
+    assert apart["video-grpc"].argv[1:] == ["video_project/manage.py", "run_grpc_server"]
 
 
 def test_make_run_serves_each_service_on_its_documented_port():
@@ -149,6 +156,7 @@ def test_every_process_runs_the_same_in_compose_and_kubernetes():
     services, workloads = compose(), by_kind(rendered("dev"), "Deployment")
     made = {s["metadata"]["name"]: s["stringData"] for s in k8s.secrets(**DEV_SECRETS)}
     programs = [processes.web(s) for s in SERVICES] + [processes.worker(s) for s in SERVICES]
+    programs += [processes.grpc_server(s) for s in DEFAULT_GRPC_PORTS]
     programs.append(processes.Program("flower", processes.flower_argv(5555, "0.0.0.0"), FLOWER))
     for program in programs:
         argv = k8s.command(program.argv)
@@ -170,12 +178,11 @@ def test_every_process_runs_the_same_in_compose_and_kubernetes():
         media = program.name.split("-")[0] in MEDIA_SERVICES
         assert ("STREAMIFY_MEDIA_BUCKET" in compose_env) == media, program.name
         assert ("AWS_SECRET_ACCESS_KEY" in k8s_env) == media, program.name
+        ports = {p["containerPort"] for p in container.get("ports", [])}
         if program.name in SERVICES:
-            ports = {p["containerPort"] for p in container["ports"]}
-            assert DEFAULT_HTTP_PORTS[program.name] in ports
-            assert ports - {DEFAULT_HTTP_PORTS[program.name]} == set(
-                filter(None, [k8s.GRPC_PORTS.get(program.name)])
-            )
+            assert ports == {DEFAULT_HTTP_PORTS[program.name]}, program.name
+        if program.name.endswith("-grpc"):
+            assert ports == {DEFAULT_GRPC_PORTS[program.name.removesuffix("-grpc")]}
     assert set(workloads) == {p.name for p in programs}
     # Service links would set `<SERVICE>_PORT=tcp://...`, which the platform reads as its port.
     pods = [w["spec"]["template"]["spec"] for w in workloads.values()]
@@ -260,13 +267,25 @@ def test_compose_follows_the_compose_specification():
     assert list(validator.iter_errors(misspelt))
 
 
-def test_grpc_clients_reach_every_pod_through_a_headless_service():
+def test_grpc_servers_run_apart_and_clients_reach_every_pod_through_a_headless_service():
     objects = rendered("dev")
-    services = by_kind(objects, "Service")
+    services, workloads = by_kind(objects, "Service"), by_kind(objects, "Deployment")
+    policies = by_kind(objects, "NetworkPolicy")
     (config,) = by_kind(objects, "ConfigMap").values()
-    for name, port in k8s.GRPC_PORTS.items():
+    for name, port in DEFAULT_GRPC_PORTS.items():
+        pod = workloads[f"{name}-grpc"]["spec"]["template"]
+        (container,) = pod["spec"]["containers"]
+        assert container["readinessProbe"]["grpc"] == {"port": port}
+        assert container["livenessProbe"]["grpc"] == {"port": port}
         headless = services[f"{name}-grpc"]["spec"]
         assert headless["clusterIP"] == "None"
         assert [p["port"] for p in headless["ports"]] == [port]
-        assert headless["selector"] == services[name]["spec"]["selector"]
+        assert headless["selector"] == pod["metadata"]["labels"]
+        # The web pods no longer answer gRPC, and its Service does not point at them.
+        assert [p["port"] for p in services[name]["spec"]["ports"]] == [DEFAULT_HTTP_PORTS[name]]
         assert config["data"][f"{name.upper()}_GRPC_TARGET"] == f"dns:///{name}-grpc:{port}"
+        (rule,) = policies[f"{name}-grpc"]["spec"]["ingress"]
+        callers = [p["podSelector"]["matchLabels"]["streamify/service"] for p in rule["from"]]
+        assert callers == list(k8s.CALLERS[name])
+        assert rule["ports"] == [{"port": port, "protocol": "TCP"}]
+    assert {"auth-grpc", "video-grpc"} <= set(by_kind(objects, "HorizontalPodAutoscaler"))

@@ -1,7 +1,8 @@
 """`make run` under its supervisor: one process per service serving HTTP with its Celery worker
 inside; one killed with SIGKILL comes back on its own, worker included, the gateway's breaker
 opens while it is gone and closes once it is back, nothing else stops, and Ctrl-C stops every
-worker warm."""
+worker warm. With STREAMIFY_WORKERS_APART=1 every worker and gRPC server is a process of its
+own, as under compose and Kubernetes."""
 
 import os
 import signal
@@ -128,3 +129,40 @@ def test_a_killed_service_comes_back_and_its_breaker_opens_then_closes():
         log = platform.log_tail(200_000)
         assert "refused to gracefully stop" not in log
         assert log.count("Granian shutdown completed") == len(SERVICES)
+
+
+def _grpc_serving(platform, service: str) -> bool:
+    import grpc
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    port = platform.env[f"{service.upper()}_GRPC_PORT"]
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        try:
+            answer = health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(service=""), timeout=2
+            )
+        except grpc.RpcError:
+            return False
+    return answer.status == health_pb2.HealthCheckResponse.SERVING
+
+
+def test_apart_each_worker_and_grpc_server_is_a_process_of_its_own():
+    # As compose and Kubernetes run the platform: every role scales on its own.
+    with booted_platform(env={"STREAMIFY_WORKERS_APART": "1"}) as platform:
+        platform.wait_healthy()
+        running = _pids(platform)
+        expected = [*SERVICES, *(f"{s}-worker" for s in SERVICES), "auth-grpc", "video-grpc"]
+        assert sorted(running) == sorted([*expected, "flower"]), running
+
+        # Each Celery worker is its own process, not a web process
+        assert _workers(platform) == {s: running[f"{s}-worker"] for s in SERVICES}
+        # And gRPC is answered by its own server: with it stopped, auth's HTTP API still
+        # answers and its gRPC port does not; started again, it serves
+        for service in ("auth", "video"):
+            wait_for(lambda s=service: _grpc_serving(platform, s), timeout=60, what="gRPC up")
+        _ctl(platform, "stop", "auth-grpc")
+        assert not _grpc_serving(platform, "auth")
+        assert requests.get(platform.url("auth", "/health/live"), timeout=5).ok
+        assert _grpc_serving(platform, "video")
+        _ctl(platform, "start", "auth-grpc")
+        wait_for(lambda: _grpc_serving(platform, "auth"), timeout=60, what="auth's gRPC back")

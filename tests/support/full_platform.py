@@ -19,7 +19,7 @@ import psycopg2
 import pytest
 import requests
 
-from common.env import SERVICES
+from common.env import DEFAULT_GRPC_PORTS, SERVICES
 from common.testing import backends
 from common.testing.postgres import temporary_databases
 from common.testing.processes import free_port, manage, wait_for, wait_http_ok, web_process
@@ -28,7 +28,6 @@ from common.testing.tokens import user_claims
 from tests.support.platform import Platform
 
 UPSTREAMS = ("auth", "video", "streaming", "billing", "analytics")
-GRPC_SERVICES = ("auth", "video")
 DEMO_EMAIL, DEMO_PASSWORD = "demo@streamify.local", "streamify-demo"
 FUNDS = 100_000
 # Service tokens are short-lived: one is minted again once it is this old.
@@ -174,7 +173,7 @@ def _boot(stack: ExitStack, root: Path, extra_env: dict[str, str]) -> FullPlatfo
         platform.ports[service] = free_port()
     platform.extra_env.update(
         {
-            **{f"{s.upper()}_GRPC_PORT": str(free_port()) for s in GRPC_SERVICES},
+            **{f"{s.upper()}_GRPC_PORT": str(free_port()) for s in DEFAULT_GRPC_PORTS},
             # Hundreds of requests from one address in a minute: the point here is what each
             # answers, not the limiter (its own tests cover it).
             "GATEWAY_RATELIMIT_ENABLE": "0",
@@ -191,7 +190,7 @@ def _boot(stack: ExitStack, root: Path, extra_env: dict[str, str]) -> FullPlatfo
     manage("video", "seed_demo_videos", "--owner-id", str(demo_user_id), env=env, timeout=300)
     # Upstreams first, callers after them (streaming calls video and billing), the gateway last.
     for service in ("auth", "video", "billing", "analytics", "streaming", "gateway"):
-        grpc = {"STREAMIFY_GRPC_IN_WEB": "1"} if service in GRPC_SERVICES else {}
+        grpc = {"STREAMIFY_GRPC_IN_WEB": "1"} if service in DEFAULT_GRPC_PORTS else {}
         platform.start_web(service, **grpc)
     full = FullPlatform(platform)
     full.demo_user_id = demo_user_id

@@ -2,6 +2,9 @@
 and a bucket whose answers are told apart: no such object is 404, a store that cannot answer is
 503, and an object replaced while it is read is never spliced with its new bytes."""
 
+import socket
+import time
+
 import pytest
 from django.test import override_settings
 
@@ -78,3 +81,25 @@ def test_an_object_replaced_mid_read_raises_instead_of_mixing_versions(store, mo
                 reader.read(4)
 
     assert first == b"AAAA"
+
+
+def test_a_store_that_accepts_but_never_answers_is_a_503_within_the_deadline(monkeypatch):
+    # A blackholed endpoint: connections are accepted (the kernel's backlog) and never answered.
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    monkeypatch.setenv("STREAMIFY_MEDIA_READ_TIMEOUT", "0.5")
+    endpoint = f"http://127.0.0.1:{silent.getsockname()[1]}"
+    started = time.monotonic()
+    try:
+        with (
+            override_settings(STORAGES=_bucket_storages(monkeypatch, endpoint)),
+            pytest.raises(UpstreamUnavailable) as unanswered,
+        ):
+            media_storage.stat_media("videos/1/film.mp4")
+    finally:
+        silent.close()
+
+    assert unanswered.value.service == "media storage"
+    # Two attempts of 0.5 s and a back-off, not botocore's default of 60 s per attempt.
+    assert time.monotonic() - started < 10
