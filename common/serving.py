@@ -3,6 +3,7 @@
 import logging
 import multiprocessing.util
 import os
+import sys
 import threading
 import time
 
@@ -11,6 +12,13 @@ from django.core.wsgi import get_wsgi_application
 from common.env import flag
 
 logger = logging.getLogger(__name__)
+
+# How long a thread may keep the GIL while another waits for it (Python's default is 5 ms). A
+# web process runs 8 request threads beside its worker's: at -c32, with 5 ms, a request could
+# wait out dozens of other threads' turns, and p99 reached 130-390 ms while the median was
+# 11-13 ms. With 2 ms, p99 was 23-35 ms for about 15% fewer requests a second at saturation
+# (same run, same machine: docs/benchmarks.md).
+SWITCH_INTERVAL_SECONDS = 0.002
 
 
 def wsgi_application(service: str):
@@ -23,6 +31,7 @@ def wsgi_application(service: str):
     """
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", f"{service}_project.settings")
     application = get_wsgi_application()
+    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
     _exit_with_parent()
     if flag("STREAMIFY_GRPC_IN_WEB"):
         from common import grpc as streamify_grpc
