@@ -221,7 +221,6 @@ def celery_settings(service: str) -> dict:
 
 def event_settings(service: str) -> dict:
     return {
-        "EVENTS_HANDLERS": f"{service}_project.event_handlers.HANDLERS",
         "EVENTS_SOURCE": f"/streamify/{service}",
         "EVENTS_MAX_RETRIES": int(os.environ.get("STREAMIFY_EVENTS_MAX_RETRIES", "5")),
         "EVENTS_RETRY_BASE_SECONDS": float(os.environ.get("STREAMIFY_EVENTS_RETRY_BASE", "1.0")),

@@ -51,8 +51,6 @@ CATALOG: dict[str, EventSpec] = {
     "analytics.profile_deleted": EventSpec("user", "userId", ids=("userId",)),
 }
 
-BUS_TYPES = tuple(t for t in CATALOG if not t.startswith("analytics."))
-
 
 # Ids fit the read models' bigint columns; one amount stays small enough that sums of millions
 # of them do too. A value the projectors could not write is refused here, at the door: a stored

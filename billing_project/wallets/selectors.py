@@ -17,13 +17,6 @@ def ledger_list(*, user_id: int, limit: int, offset: int) -> tuple[list[LedgerEn
     return list(entries[offset : offset + limit]), entries.count()
 
 
-def ledger_sum(*, user_id: int) -> int:
-    return (
-        LedgerEntry.objects.filter(wallet__user_id=user_id).aggregate(total=Sum("amount"))["total"]
-        or 0
-    )
-
-
 def revenue_total() -> dict:
     """Platform revenue: charges minus the refunds of charges, in cents."""
     totals = LedgerEntry.objects.aggregate(

@@ -59,10 +59,6 @@ BY_NAME = {step.name: step for step in FORWARD}
 UNDOING = {step.undo: step for step in FORWARD}
 
 
-class SagaNotFound(Exception):
-    pass
-
-
 def _kwargs(saga: Saga, name: str) -> dict:
     base = {"saga_id": str(saga.id)}
     if name == "create_user":

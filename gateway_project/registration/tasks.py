@@ -21,9 +21,3 @@ def step_failed(task_id: str, *, saga_id: str, step: str, attempt: int, error: s
     common.saga.report_failure); idempotent."""
     logger.info("saga %s: %s (attempt %s) failed: %s", saga_id, step, attempt, error)
     services.saga_step_failed(saga_id=saga_id, step=step, task_id=task_id, error=error)
-
-
-@shared_task(name="gateway.saga.recover")
-def recover() -> dict:
-    """Resend or give up steps that never answered (see services.saga_recover)."""
-    return services.saga_recover()
