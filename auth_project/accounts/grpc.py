@@ -1,13 +1,11 @@
 """gRPC adapter of `auth.AuthService`: proto <-> selectors; errors become status codes here only."""
 
-from functools import wraps
-
 import grpc
-from django.db import DatabaseError
 from django.utils import timezone
 
 from accounts import selectors
 from common import grpc as streamify_grpc
+from common.grpc_status import status_codes
 
 auth_pb2, auth_pb2_grpc = streamify_grpc.proto_modules("auth")
 
@@ -15,24 +13,14 @@ SERVICE_NAME = auth_pb2.DESCRIPTOR.services_by_name["AuthService"].full_name
 MAX_TOKEN_CHARS = 8192
 
 
-def _status_codes(method):
-    @wraps(method)
-    def run(self, request, context):
-        try:
-            return method(self, request, context)
-        except selectors.CallerRefused as exc:
-            code = (
-                grpc.StatusCode.UNAUTHENTICATED
-                if exc.anonymous
-                else grpc.StatusCode.PERMISSION_DENIED
-            )
-            context.abort(code, str(exc))
-        except DatabaseError as exc:
-            context.abort(
-                grpc.StatusCode.UNAVAILABLE, f"database unavailable: {type(exc).__name__}"
-            )
+def _refusal(exc: Exception, request):
+    if not isinstance(exc, selectors.CallerRefused):
+        return None
+    code = grpc.StatusCode.UNAUTHENTICATED if exc.anonymous else grpc.StatusCode.PERMISSION_DENIED
+    return code, str(exc)
 
-    return run
+
+_status_codes = status_codes(_refusal)
 
 
 class AuthServicer(auth_pb2_grpc.AuthServiceServicer):

@@ -1,14 +1,12 @@
 """gRPC adapter of `video.VideoService`: proto <-> selectors; status codes are set here only."""
 
-from functools import wraps
-
 import grpc
-from django.db import DatabaseError
 from django.utils import timezone
 
 from catalog import selectors, services
 from catalog.models import Video
 from common import grpc as streamify_grpc
+from common.grpc_status import status_codes
 
 video_pb2, video_pb2_grpc = streamify_grpc.proto_modules("video")
 
@@ -16,19 +14,13 @@ SERVICE_NAME = video_pb2.DESCRIPTOR.services_by_name["VideoService"].full_name
 MAX_LIMIT = 100
 
 
-def _status_codes(method):
-    @wraps(method)
-    def run(self, request, context):
-        try:
-            return method(self, request, context)
-        except Video.DoesNotExist:
-            context.abort(grpc.StatusCode.NOT_FOUND, f"video {request.video_id} not found")
-        except DatabaseError as exc:
-            context.abort(
-                grpc.StatusCode.UNAVAILABLE, f"database unavailable: {type(exc).__name__}"
-            )
+def _refusal(exc: Exception, request):
+    if isinstance(exc, Video.DoesNotExist):
+        return grpc.StatusCode.NOT_FOUND, f"video {request.video_id} not found"
+    return None
 
-    return run
+
+_status_codes = status_codes(_refusal)
 
 
 def video_message(video: Video):
