@@ -5,6 +5,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from common.breakers.failures import UpstreamUnavailable
+
 
 def error_body(message: str, details: list | None = None) -> dict:
     return {"error": message, "details": details or []}
@@ -49,7 +51,10 @@ def close_if_body_unread(request, response):
 
 
 def exception_handler(exc, context):
-    """DRF's handler, reshaped; anything DRF does not know stays a 500 (it is a bug)."""
+    """DRF's handler, reshaped; an upstream that cannot answer is a 503 with Retry-After;
+    anything else DRF does not know stays a 500 (it is a bug)."""
+    if isinstance(exc, UpstreamUnavailable):
+        return close_if_body_unread(context["request"], exc.as_response())
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

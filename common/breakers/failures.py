@@ -1,5 +1,7 @@
 """What counts against a breaker: the upstream being down or broken, never the caller's mistake."""
 
+from django.http import JsonResponse
+
 # gRPC status codes that mean "the server is not serving" (the same list for breakers and for
 # `common.grpc`'s transient errors). By name, so this module never imports grpc itself.
 TRANSIENT_GRPC_CODES = frozenset(
@@ -10,7 +12,7 @@ TRANSIENT_GRPC_CODES = frozenset(
 class UpstreamUnavailable(Exception):
     """`service` cannot answer now: its breaker is open or the call failed.
 
-    Callers answer 503 `{"error", "service", "retryAfter"}` (see `error_body`). `response` holds
+    Callers answer 503 `{"error", "service", "retryAfter"}` (`as_response`). `response` holds
     the upstream's own 5xx response when there was one. `reached` is False only when the
     request surely never got to the upstream (the breaker refused it, or no connection was
     made); otherwise the upstream may have acted on it (a timeout, a 5xx, a dropped answer).
@@ -33,6 +35,12 @@ class UpstreamUnavailable(Exception):
             "retryAfter": self.retry_after,
             "details": [{"message": self.reason}] if self.reason else [],
         }
+
+    def as_response(self) -> JsonResponse:
+        """The 503 every service answers with; Retry-After is when the breaker tries again."""
+        response = JsonResponse(self.error_body(), status=503)
+        response["Retry-After"] = str(self.retry_after)
+        return response
 
 
 class UpstreamServerError(Exception):

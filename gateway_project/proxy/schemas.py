@@ -26,9 +26,7 @@ def service_schema(request, service: str):
             headers={"Accept": "application/json"},
         )
     except http.UpstreamUnavailable as exc:
-        answer = JsonResponse(exc.error_body(), status=503)
-        answer["Retry-After"] = str(exc.retry_after)
-        return answer
+        return exc.as_response()
     if response.status_code != 200:
         return JsonResponse(
             error_body(f"{service} publishes no schema", [{"status": response.status_code}]),

@@ -188,9 +188,7 @@ def proxy_forward(*, request: HttpRequest, service: str) -> HttpResponseBase:
             pass_server_errors=True,
         )
     except http.UpstreamUnavailable as exc:
-        response = JsonResponse(exc.error_body(), status=503)
-        response["Retry-After"] = str(exc.retry_after)
-        return response
+        return exc.as_response()
     except BodyTooLarge:
         return _too_large()
     except BodyIncomplete:

@@ -10,7 +10,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.errors import error_body
-from common.http import UpstreamUnavailable
 from common.payloads import StrictCharField, StrictSerializer
 from registration import clients, selectors, services
 from registration.models import Saga
@@ -68,12 +67,6 @@ class SagaRegisterView(APIView):
                 password=data["password"],
                 first_name=data["firstName"],
                 last_name=data["lastName"],
-            )
-        except UpstreamUnavailable as exc:
-            return Response(
-                exc.error_body(),
-                status=status.HTTP_503_SERVICE_UNAVAILABLE,
-                headers={"Retry-After": str(exc.retry_after)},
             )
         except clients.CredentialRefused:
             # Auth's reason names internals (credentials, scopes): the log keeps it.

@@ -8,7 +8,7 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_field,
 )
-from rest_framework import serializers, status
+from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -50,10 +50,6 @@ class PlaybackView(APIView):
                 balance=exc.balance,
                 sessionEnded=exc.session is not None,
             )
-        if isinstance(exc, clients.UpstreamUnavailable):
-            response = Response(exc.error_body(), status=status.HTTP_503_SERVICE_UNAVAILABLE)
-            response["Retry-After"] = str(exc.retry_after)
-            return response
         if isinstance(exc, clients.BillingRefused):
             # Billing rejected a request we built: our bug, reported as a bad upstream exchange.
             return _error(
