@@ -1,24 +1,7 @@
 """The published schema names every analytics route, the bodies the views parse and the
 credentials."""
 
-from django.test import Client
-
-ERROR = "#/components/schemas/Error"
-
-
-def published_schema() -> dict:
-    response = Client().get("/api/schema?format=json")
-    assert response.status_code == 200
-    return response.json()
-
-
-def operations(schema: dict) -> dict[str, set[str]]:
-    return {path: set(item) - {"parameters"} for path, item in schema["paths"].items()}
-
-
-def body(operation: dict, media_type: str = "application/json") -> str:
-    return operation["requestBody"]["content"][media_type]["schema"]["$ref"]
-
+from common.testing.openapi import ERROR, body, operations, published_schema
 
 BASE = "/api/analytics"
 
