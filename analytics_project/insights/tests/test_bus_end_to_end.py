@@ -112,7 +112,9 @@ def test_events_on_the_bus_reach_every_projection_and_replay_agrees(analytics_pl
     def stats():
         url = f"{base}/api/analytics/cqrs/video/{video_id}/stats"
         body = requests.get(url, headers=headers, timeout=5).json()
-        return body if body["revenue"] == 30 else None
+        # The worker's consumer threads commit their batches in any order: the payment may be
+        # projected before video.ready is stored. Wait for both, then check every figure.
+        return body if body["revenue"] == 30 and body["title"] else None
 
     video = wait_for(stats, timeout=30, what="video stats from the bus")
     assert (video["title"], video["totalViews"], video["uniqueViewers"]) == ("Tears of Steel", 1, 1)
