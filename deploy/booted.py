@@ -21,6 +21,7 @@ import requests
 
 from common.env import DEFAULT_HTTP_PORTS, SERVICES
 from common.paths import REPO_ROOT
+from common.testing.backends import environ_without_backends
 from common.testing.processes import cpu_seconds, descendants
 
 FLOWER_PORT = 5555
@@ -117,11 +118,9 @@ def _kill(pid: int) -> None:
 def booted_platform(*, real: bool = False, tree: Path = REPO_ROOT, env: dict | None = None):
     """Start `make run` of `tree` in a scratch var dir; stop it (Ctrl-C) on leaving."""
     # Backends come from `real` (and `env`) alone, never from the caller's environment.
-    backend = ("STREAMIFY_POSTGRES_URL", "CELERY_BROKER_URL", "REDIS_URL")
-    inherited = {
-        k: v for k, v in os.environ.items() if k not in backend and not k.endswith("_DATABASE_URL")
-    }
-    run_env = dict(inherited, STREAMIFY_ACCESS_LOG="0", **_free_ports(), **(env or {}))
+    run_env = dict(
+        environ_without_backends(), STREAMIFY_ACCESS_LOG="0", **_free_ports(), **(env or {})
+    )
     with ExitStack() as stack:
         scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="streamify-boot-"))
         run_env["STREAMIFY_VAR_DIR"] = scratch

@@ -1,7 +1,6 @@
 """The migrations describe the models: a model change without its migration fails here, not in
 the first deployment that runs `migrate` against a schema the code does not expect."""
 
-import os
 import subprocess
 import sys
 
@@ -9,19 +8,13 @@ import pytest
 
 from common.env import SERVICES
 from common.paths import REPO_ROOT
-
-BACKEND_VARIABLES = ("STREAMIFY_POSTGRES_URL", "CELERY_BROKER_URL", "REDIS_URL")
+from common.testing.backends import environ_without_backends
 
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_every_model_change_has_its_migration(service, tmp_path):
     # The embedded default, in a scratch folder: only the model state is compared.
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in BACKEND_VARIABLES and not k.endswith("_DATABASE_URL")
-    }
-    env["STREAMIFY_VAR_DIR"] = str(tmp_path)
+    env = dict(environ_without_backends(), STREAMIFY_VAR_DIR=str(tmp_path))
     result = subprocess.run(
         [sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"],
         cwd=REPO_ROOT / f"{service}_project",

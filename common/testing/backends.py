@@ -37,3 +37,16 @@ def missing_required() -> list[str]:
         return []
     wanted = {"PostgreSQL": postgres_url(), "RabbitMQ": amqp_url()}
     return [f"{name} at {url}" for name, url in wanted.items() if not reachable(url)]
+
+
+BACKEND_VARIABLES = ("STREAMIFY_POSTGRES_URL", "CELERY_BROKER_URL", "REDIS_URL")
+
+
+def environ_without_backends() -> dict[str, str]:
+    """This process's environment minus every backend setting: a child started with it runs on
+    the embedded default unless the caller names its backends."""
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if k not in BACKEND_VARIABLES and not k.endswith("_DATABASE_URL")
+    }
