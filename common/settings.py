@@ -226,6 +226,8 @@ def event_settings(service: str) -> dict:
         "EVENTS_RETRY_BASE_SECONDS": float(os.environ.get("STREAMIFY_EVENTS_RETRY_BASE", "1.0")),
         "EVENTS_RETRY_MAX_SECONDS": 300.0,
         "EVENTS_SWEEP_SECONDS": float(os.environ.get("STREAMIFY_OUTBOX_SWEEP_SECONDS", "2.0")),
+        # A payload that breaks its contract: refused where a developer sees it, logged elsewhere.
+        "EVENTS_ENFORCE_CONTRACTS": env.flag("STREAMIFY_ENFORCE_CONTRACTS", env.dev_mode()),
     }
 
 

@@ -11,7 +11,6 @@ once. `tests/compat/original_rest.py` holds the original's side; docs/compat.md 
 """
 
 import json
-import os
 import re
 import time
 import uuid
@@ -25,7 +24,7 @@ import pytest
 import requests
 
 from common.paths import REPO_ROOT
-from common.testing.doc_tables import table_rewrite, table_rows
+from common.testing.doc_tables import table_shown
 from deploy.bench_http import clip
 from tests.compat.original_rest import (
     ACTIVITY_ROW,
@@ -656,9 +655,5 @@ def test_the_rest_table_renders_one_row_per_route(observed):
 
 @pytest.mark.real_backends
 def test_the_compat_page_shows_the_rest_table(observed):
-    """STREAMIFY_COMPAT_REWRITE=1 writes the computed table into the page first."""
     table = render_table(observed)
-    if os.environ.get("STREAMIFY_COMPAT_REWRITE"):
-        table_rewrite(COMPAT, "rest-table", table)
-    shown = table_rows(COMPAT, "rest-table")
-    assert shown == table, "rewrite with STREAMIFY_COMPAT_REWRITE=1"
+    assert table_shown(COMPAT, "rest-table", table) == table, "rewrite: STREAMIFY_DOCS_REWRITE=1"

@@ -8,13 +8,34 @@ from importlib import import_module
 
 from kombu import Exchange, Queue, binding
 
+from common.events.contracts import BUS_TYPES
+
 EVENTS_EXCHANGE = Exchange("streamify.events", type="topic", durable=True)
 DEAD_LETTER_EXCHANGE = Exchange("streamify.events.dlx", type="direct", durable=True)
 
 
 def handled_types(service: str) -> list[str]:
-    """Event types `service` consumes: the keys of `<service>_project/event_handlers.py`."""
-    return sorted(import_module(f"{service}_project.event_handlers").HANDLERS)
+    """Event types `service` consumes: the keys of `<service>_project/event_handlers.py`, each
+    a bus type of `common.events.contracts` (a misspelt one would bind a queue to nothing)."""
+    types = sorted(import_module(f"{service}_project.event_handlers").HANDLERS)
+    unknown = [t for t in types if t not in BUS_TYPES]
+    if unknown:
+        raise ValueError(f"{service} handles event types nobody publishes: {unknown}")
+    return types
+
+
+def topic_matches(pattern: str, routing_key: str) -> bool:
+    """AMQP topic matching: `*` is exactly one dot-separated word, `#` zero or more."""
+    want, have = pattern.split("."), routing_key.split(".")
+
+    def match(i: int, j: int) -> bool:
+        if i == len(want):
+            return j == len(have)
+        if want[i] == "#":
+            return any(match(i + 1, k) for k in range(j, len(have) + 1))
+        return j < len(have) and want[i] in ("*", have[j]) and match(i + 1, j + 1)
+
+    return match(0, 0)
 
 
 def events_queue_name(service: str) -> str:

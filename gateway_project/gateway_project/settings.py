@@ -36,9 +36,6 @@ GATEWAY_ROUTES = {
     "/api/analytics/": "analytics",
 }
 GATEWAY_UPSTREAMS = ("auth", "video", "streaming", "billing", "analytics")
-# Answers an upstream tags (`Surrogate-Key`) are kept in memory until an event of these types
-# (topic patterns) arrives: event pattern -> tags it makes stale (proxy/edge_cache.py).
-GATEWAY_EDGE_PURGES = {"video.#": ["catalog"], "analytics.projections.advanced": ["analytics"]}
 GATEWAY_GRPC_UPSTREAMS = ("auth", "video")
 
 # Largest request body the gateway relays (video uploads); bigger -> 413 before any byte moves.

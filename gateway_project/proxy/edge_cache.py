@@ -4,9 +4,10 @@ An upstream marks an answer the gateway may keep by tagging it (`Surrogate-Key: 
 convention of HTTP caches that purge by tag): anonymous GETs, and signed-in GETs whose answer
 is the same for every caller (`proxy.services._edge_key`). Each gateway process listens on the
 event bus itself, on a private queue bound to the event types that change tagged answers
-(`settings.GATEWAY_EDGE_PURGES`): the moment such an event arrives, every answer with that tag
-is dropped, so a deleted or edited video is never served once its event has reached the
-gateway, nor an analytics figure once the projections that computed it have moved on.
+(`EDGE_PURGES` in `gateway_project/event_handlers.py`): the moment such an event arrives,
+every answer with that tag is dropped, so a deleted or edited video is never served once its
+event has reached the gateway, nor an analytics figure once the projections that computed it
+have moved on.
 
 While the process is not listening (starting, broker down, connection lost) nothing is served
 from memory and nothing is kept: the gateway is then a plain proxy again. Every (re)connection
@@ -22,10 +23,10 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from django.conf import settings
+from gateway_project.event_handlers import EDGE_PURGES
 from kombu import Queue, binding
 
-from common.events.topology import EVENTS_EXCHANGE
+from common.events.topology import EVENTS_EXCHANGE, topic_matches
 from common.lru import LRU
 
 logger = logging.getLogger(__name__)
@@ -90,24 +91,10 @@ def tags_of(headers) -> frozenset[str]:
 def purged_tags(event_type: str) -> set[str]:
     """The tags an event of `event_type` makes stale (topic patterns as the broker matches)."""
     found = set()
-    for pattern, tags in settings.GATEWAY_EDGE_PURGES.items():
+    for pattern, tags in EDGE_PURGES.items():
         if topic_matches(pattern, event_type):
             found.update(tags)
     return found
-
-
-def topic_matches(pattern: str, routing_key: str) -> bool:
-    """AMQP topic matching: `*` is exactly one dot-separated word, `#` zero or more."""
-    want, have = pattern.split("."), routing_key.split(".")
-
-    def match(i: int, j: int) -> bool:
-        if i == len(want):
-            return j == len(have)
-        if want[i] == "#":
-            return any(match(i + 1, k) for k in range(j, len(have) + 1))
-        return j < len(have) and want[i] in ("*", have[j]) and match(i + 1, j + 1)
-
-    return match(0, 0)
 
 
 def ensure_listening() -> None:
@@ -127,7 +114,7 @@ def _listen() -> None:
     name = f"gateway.edge.{socket.gethostname()}.{os.getpid()}.{uuid.uuid4().hex[:8]}"
     queue = Queue(
         name,
-        bindings=[binding(EVENTS_EXCHANGE, routing_key=p) for p in settings.GATEWAY_EDGE_PURGES],
+        bindings=[binding(EVENTS_EXCHANGE, routing_key=p) for p in EDGE_PURGES],
         exclusive=True,
         auto_delete=True,
         durable=False,
@@ -150,7 +137,7 @@ def _consume(connection, queue: Queue) -> None:
     with connection.Consumer(queue, on_message=_on_event, no_ack=True):
         cache.purge()
         cache.live.set()
-        logger.info("edge cache listening for %s", list(settings.GATEWAY_EDGE_PURGES))
+        logger.info("edge cache listening for %s", list(EDGE_PURGES))
         while True:
             try:
                 connection.drain_events(timeout=1.0)
