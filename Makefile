@@ -10,7 +10,9 @@ export PATH := $(BIN):$(PATH)
 
 .PHONY: install protos run ctl prepare demo test lint bench bench-http screenshots clean
 
-install: $(STAMP)
+PROTOS_STAMP := build/protos/.generated
+
+install: $(STAMP) $(PROTOS_STAMP)
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,9 +20,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e ".[dev]"
 	@touch $@
 
-## Generate the gRPC modules from protos/ into build/protos (also done on demand at import).
+# The gRPC modules of protos/ (build/protos, outside git), generated again when a .proto changes.
+$(PROTOS_STAMP): $(STAMP) $(wildcard protos/*.proto)
+	$(BIN)/python -m common.rpc.protos
+	@touch $@
+
+## Generate every gRPC module from protos/ again, whatever their age.
 protos: install
-	python -c "from common.grpc import generate_all; generate_all(force=True)"
+	python -m common.rpc.protos --force
 
 ## Migrate every service's database, declare the broker topology, create the dev superuser
 ## (embedded mode): the six services side by side.
@@ -47,6 +54,7 @@ test: install
 lint: install
 	ruff check .
 	ruff format --check .
+	python -m pytest -q -p no:cacheprovider tests/test_migrations.py
 
 ## Figures (minutes, not seconds; PostgreSQL and RabbitMQ where the bench needs them).
 ## Each script takes options for bigger runs, e.g. analytics' --sizes 100000,1000000.

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from common import media_storage
-from common.celery import service_app
+from common.workers import service_app
 
 
 class Memo:

@@ -91,7 +91,7 @@ def report_failure(request, exc, traceback, *, task: str, queue: str, **context)
     step failed, so the exception is in hand; one sent through the broker would carry only the
     task id.
     """
-    from common.celery import service_app
+    from common.workers import service_app
 
     kwargs = {**context, "error": failure_reason(exc)}
     service_app().send_task(task, args=[request.id], kwargs=kwargs, queue=queue)

@@ -34,11 +34,11 @@ def wsgi_application(service: str):
     sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
     _exit_with_parent()
     if flag("STREAMIFY_GRPC_IN_WEB"):
-        from common import grpc as streamify_grpc
+        from common.rpc.server import serve_beside_web
 
-        streamify_grpc.serve_beside_web()
+        serve_beside_web()
     if flag("STREAMIFY_WORKER_IN_WEB"):
-        from common.celery import work_beside_web
+        from common.workers import work_beside_web
 
         work_beside_web()
     return application

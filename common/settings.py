@@ -213,7 +213,7 @@ def celery_settings(service: str) -> dict:
         # sender's extra "sent" event cost 8% of a registration saga's CPU (deploy.bench_http).
         "CELERY_TASK_SEND_SENT_EVENT": False,
         "CELERY_WORKER_HIJACK_ROOT_LOGGER": False,
-        # Celery would close the database connection around every task; common.celery
+        # Celery would close the database connection around every task; common.workers
         # recycles connections the way Django does between requests instead.
         "CELERY_DB_REUSE_MAX": 2**31,
     }

@@ -236,7 +236,7 @@ def grpc_server(name: str) -> list[dict]:
         ),
         # gRPC keeps one connection open per server: behind a ClusterIP every call would go to
         # the pod that connection reached. A headless Service gives clients every pod's address,
-        # and their round_robin policy (common.grpc.channel) spreads calls over them.
+        # and their round_robin policy (common.rpc.client.channel_to) spreads calls over them.
         service(program.name, selector, ports, headless=True),
         autoscaler(program.name, selector),
         budget(program.name, selector),

@@ -8,6 +8,8 @@ for service in gateway auth video streaming billing analytics; do
   echo "=== ${service}_project"
   (cd "${service}_project" && python -m pytest -q -p no:cacheprovider "$@") || failed+=("$service")
 done
+echo "=== common (common/tests/)"
+python -m pytest -q -p no:cacheprovider common/tests "$@" || failed+=("common")
 echo "=== cross-service (tests/)"
 python -m pytest -q -p no:cacheprovider tests "$@" || failed+=("cross-service")
 echo "=== HTTP benchmark smoke (make run, every hot path for 2 s)"

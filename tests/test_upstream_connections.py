@@ -7,7 +7,7 @@ import threading
 import pytest
 import urllib3
 
-from common import http
+from common import upstreams
 from common.breakers.failures import never_connected
 
 
@@ -54,17 +54,17 @@ def upstream():
 
 
 def _call(url: str, method: str, path: str, body: bytes | None = None):
-    """One call as `common.http.request` makes it: a pooled connection, its retry policy."""
-    pool = urllib3.connection_from_url(url, maxsize=1, retries=http.NO_RETRY)
-    retries = http.STALE_RETRY if body is None else http.NO_RETRY
+    """One call as `common.upstreams.request` makes it: a pooled connection, its retry policy."""
+    pool = urllib3.connection_from_url(url, maxsize=1, retries=upstreams.NO_RETRY)
+    retries = upstreams.STALE_RETRY if body is None else upstreams.NO_RETRY
     return pool, lambda: pool.urlopen(method, path, body=body, retries=retries, timeout=5)
 
 
 def test_a_read_on_a_dropped_connection_is_sent_again_on_a_new_one(upstream):
     pool, _ = _call(upstream.url, "GET", "/a")
 
-    first = pool.urlopen("GET", "/a", retries=http.STALE_RETRY, timeout=5)
-    second = pool.urlopen("GET", "/b", retries=http.STALE_RETRY, timeout=5)
+    first = pool.urlopen("GET", "/a", retries=upstreams.STALE_RETRY, timeout=5)
+    second = pool.urlopen("GET", "/b", retries=upstreams.STALE_RETRY, timeout=5)
 
     assert (first.data, second.data) == (b"ok", b"ok")
     assert upstream.seen == ["GET /a HTTP/1.1", "dropped GET /b HTTP/1.1", "GET /b HTTP/1.1"]
@@ -72,10 +72,10 @@ def test_a_read_on_a_dropped_connection_is_sent_again_on_a_new_one(upstream):
 
 def test_a_write_on_a_dropped_connection_is_not_sent_again(upstream):
     pool, _ = _call(upstream.url, "GET", "/a")
-    pool.urlopen("GET", "/a", retries=http.STALE_RETRY, timeout=5)
+    pool.urlopen("GET", "/a", retries=upstreams.STALE_RETRY, timeout=5)
 
     with pytest.raises(urllib3.exceptions.ProtocolError):
-        pool.urlopen("POST", "/charge", body=b"{}", retries=http.NO_RETRY, timeout=5)
+        pool.urlopen("POST", "/charge", body=b"{}", retries=upstreams.NO_RETRY, timeout=5)
 
     assert upstream.seen == ["GET /a HTTP/1.1", "dropped POST /charge HTTP/1.1"]
 

@@ -2,8 +2,8 @@ import os
 
 from insights.projector import ProjectorStep
 
-from common.celery import create_app
 from common.events.batch import consume_events_in_batches
+from common.workers import create_app
 
 app = create_app("analytics")
 # Bus events come in batches: many appended per transaction by one thread per worker, and

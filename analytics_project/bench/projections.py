@@ -327,7 +327,7 @@ def sustained(ingest: Ingest, amqp_url: str, rate: float, seconds: float, rng, *
 
 def bulk_load(upto: int, rng: random.Random) -> None:
     """Fill the store up to `upto` events without projecting (the input of a replay)."""
-    from insights.catalog import event_aggregate
+    from insights.event_specs import event_aggregate
     from insights.models import StoredEvent
 
     have = StoredEvent.objects.count()

@@ -13,7 +13,7 @@ The meaning of every read model is written twice, and the property test
 `DailyMetrics` the per-day figures of the period reports. Each keeps its progress in a
 `Checkpoint`; one projector pass moves both.
 
-Payload fields the projectors read are those `insights.catalog` checked; the free-form ones
+Payload fields the projectors read are those `insights.event_specs` checked; the free-form ones
 (titles, names, e-mails, session ids, prices, durations) count only when they have the right
 JSON type, the same rule in both implementations.
 """
@@ -23,7 +23,7 @@ from datetime import UTC, date
 from types import SimpleNamespace
 
 from insights.bulk import rows_insert
-from insights.catalog import CATALOG
+from insights.event_specs import CATALOG
 from insights.models import (
     DailyMetric,
     DailyViewer,

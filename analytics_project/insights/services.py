@@ -34,7 +34,7 @@ from django.utils import timezone
 from common.events import publish
 from insights import sql_projection
 from insights.bulk import rows_insert
-from insights.catalog import event_aggregate, event_normalize, event_occurred_at
+from insights.event_specs import event_aggregate, event_normalize, event_occurred_at
 from insights.models import (
     Checkpoint,
     DailyMetric,

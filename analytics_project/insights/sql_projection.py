@@ -18,11 +18,11 @@ from datetime import datetime
 
 from django.db import connection, transaction
 
-from insights.catalog import VIEW_TYPES
+from insights.event_specs import VIEW_TYPES
 
 VIEWS = tuple(sorted(VIEW_TYPES))
 DESCRIBES_VIDEO = ("video.uploaded", "video.ready")
-# Types whose ids `insights.catalog` guarantees (payment.processed's videoId is optional).
+# Types whose ids `insights.event_specs` guarantees (payment.processed's videoId is optional).
 HAS_USER = (
     "user.registered", "user.logged_in", "user.deleted", "stream.started", "stream.ended",
     *VIEWS, "payment.processed", "wallet.credited",

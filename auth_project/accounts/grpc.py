@@ -4,10 +4,11 @@ import grpc
 from django.utils import timezone
 
 from accounts import selectors
-from common import grpc as streamify_grpc
-from common.grpc_status import status_codes
+from common.rpc.protos import proto_modules
+from common.rpc.server import serving_status
+from common.rpc.status import status_codes
 
-auth_pb2, auth_pb2_grpc = streamify_grpc.proto_modules("auth")
+auth_pb2, auth_pb2_grpc = proto_modules("auth")
 
 SERVICE_NAME = auth_pb2.DESCRIPTOR.services_by_name["AuthService"].full_name
 MAX_TOKEN_CHARS = 8192
@@ -62,7 +63,7 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
 
     def HealthCheck(self, request, context):
         return auth_pb2.HealthCheckResponse(
-            status=streamify_grpc.serving_status(),
+            status=serving_status(),
             service="auth",
             timestamp=timezone.now().isoformat(),
         )

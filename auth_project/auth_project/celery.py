@@ -1,4 +1,4 @@
-from common.celery import create_app, periodic_step
+from common.workers import create_app, periodic_step
 
 app = create_app("auth")
 app.steps["worker"].add(

@@ -20,9 +20,10 @@ import pytest
 import requests
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from common import grpc as streamify_grpc
 from common.auth.authentication import UserTokenAuthentication
 from common.paths import REPO_ROOT
+from common.rpc.client import call
+from common.rpc.protos import proto_modules
 from common.testing.postgres import temporary_databases
 from common.testing.processes import (
     BIN,
@@ -172,7 +173,7 @@ def test_local_token_verifications_per_second():
 
 
 def test_grpc_verify_token_latency(platform):
-    pb2, pb2_grpc = streamify_grpc.proto_modules("auth")
+    pb2, pb2_grpc = proto_modules("auth")
     stub = pb2_grpc.AuthServiceStub(platform.channel)
     request = pb2.VerifyTokenRequest(token=user_token(platform.user_id))
     for _ in range(50):
@@ -180,7 +181,7 @@ def test_grpc_verify_token_latency(platform):
     samples = []
     for _ in range(1000):
         started = time.perf_counter()
-        reply = streamify_grpc.call(stub.VerifyToken, request)
+        reply = call(stub.VerifyToken, request)
         samples.append((time.perf_counter() - started) * 1000)
         assert reply.valid
     samples.sort()

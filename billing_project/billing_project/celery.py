@@ -1,3 +1,3 @@
-from common.celery import create_app
+from common.workers import create_app
 
 app = create_app("billing")

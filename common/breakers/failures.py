@@ -3,7 +3,7 @@
 from django.http import JsonResponse
 
 # gRPC status codes that mean "the server is not serving" (the same list for breakers and for
-# `common.grpc`'s transient errors). By name, so this module never imports grpc itself.
+# `common.rpc.client`'s transient errors). By name, so this module never imports grpc itself.
 TRANSIENT_GRPC_CODES = frozenset(
     {"UNAVAILABLE", "DEADLINE_EXCEEDED", "RESOURCE_EXHAUSTED", "INTERNAL", "UNKNOWN", "DATA_LOSS"}
 )
@@ -68,7 +68,7 @@ def is_upstream_failure(exc: BaseException) -> bool:
         return True
     if isinstance(exc, network):
         return True
-    if getattr(exc, "transient", False):  # common.grpc.GrpcUnavailable and its kind
+    if getattr(exc, "transient", False):  # common.rpc.client.GrpcUnavailable and its kind
         return True
     return _grpc_code_name(exc) in TRANSIENT_GRPC_CODES
 

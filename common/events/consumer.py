@@ -10,11 +10,11 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.module_loading import import_string
 
-from common.celery import service_app
 from common.events.envelope import validate_envelope
 from common.events.models import DeadLetter, InboxEvent
 from common.events.relay import DELIVER_TASK
 from common.events.topology import DEAD_LETTER_EXCHANGE, dead_letter_queue, events_queue_name
+from common.workers import service_app
 
 logger = logging.getLogger(__name__)
 

@@ -6,9 +6,9 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from common.celery import service_app
 from common.events.models import OutboxEvent
 from common.events.topology import EVENTS_EXCHANGE
+from common.workers import service_app
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """The gateway's Celery app: saga outcomes on `gateway`, plus the saga supervisor below."""
 
-from common.celery import PeriodicStep, create_app
+from common.workers import PeriodicStep, create_app
 
 app = create_app("gateway")
 

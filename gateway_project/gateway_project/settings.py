@@ -22,7 +22,7 @@ globals().update(
 # Every request gets an X-Request-ID before anything else runs; rate limits come right after,
 # so a refused request costs one cache increment and nothing more.
 MIDDLEWARE = [
-    "common.http.RequestIDMiddleware",
+    "common.upstreams.RequestIDMiddleware",
     "resilience.middleware.RateLimitMiddleware",
     *MIDDLEWARE,  # noqa: F821 - defined by service_settings above
 ]

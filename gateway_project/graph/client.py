@@ -1,13 +1,13 @@
 """The services' REST APIs as the GraphQL resolvers see them: JSON in, JSON out, errors coded.
 
-Every call goes through `common.http` (pooled, timed out, behind the upstream's breaker) and
+Every call goes through `common.upstreams` (pooled, timed out, behind the upstream's breaker) and
 carries the caller's own Bearer token, so each service applies its own rules to the caller.
 """
 
 import logging
 import uuid
 
-from common import http
+from common import upstreams
 from graph import errors
 
 logger = logging.getLogger(__name__)
@@ -66,8 +66,8 @@ class Upstreams:
             headers["Authorization"] = self.authorization
         self.calls.append((service, path))
         try:
-            response = http.request(service, method, path, headers=headers, **kwargs)
-        except http.UpstreamUnavailable as exc:
+            response = upstreams.request(service, method, path, headers=headers, **kwargs)
+        except upstreams.UpstreamUnavailable as exc:
             raise errors.unavailable(exc) from exc
         try:
             body = response.json()

@@ -2,7 +2,7 @@
 
 from graphql import GraphQLError
 
-from common.http import UpstreamUnavailable
+from common.upstreams import UpstreamUnavailable
 
 CODES = {
     400: "BAD_USER_INPUT",

@@ -109,7 +109,7 @@ def ensure_listening() -> None:
 
 
 def _listen() -> None:
-    from common.celery import service_app
+    from common.workers import service_app
 
     name = f"gateway.edge.{socket.gethostname()}.{os.getpid()}.{uuid.uuid4().hex[:8]}"
     queue = Queue(

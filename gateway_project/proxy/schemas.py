@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularSwaggerView
 
-from common import http
+from common import upstreams
 from common.errors import error_body
 
 
@@ -18,14 +18,14 @@ def service_schema(request, service: str):
     if service not in settings.GATEWAY_UPSTREAMS:
         return JsonResponse(error_body("Unknown service", [{"service": service}]), status=404)
     try:
-        response = http.request(
+        response = upstreams.request(
             service,
             "GET",
             "/api/schema",
             params={"format": "json"},
             headers={"Accept": "application/json"},
         )
-    except http.UpstreamUnavailable as exc:
+    except upstreams.UpstreamUnavailable as exc:
         return exc.as_response()
     if response.status_code != 200:
         return JsonResponse(

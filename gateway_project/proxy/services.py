@@ -14,7 +14,7 @@ from django.http import (
 from django.http.response import HttpResponseBase
 from resilience.selectors import client_ip
 
-from common import http, payloads
+from common import payloads, upstreams
 from common.auth.authentication import token_user
 from common.conditional import client_holds
 from common.errors import error_body
@@ -80,7 +80,7 @@ def forwarded_headers(request: HttpRequest) -> dict:
     headers["X-Forwarded-Proto"] = request.scheme
     headers["X-Forwarded-Host"] = request.get_host()
     headers["X-Real-IP"] = client_ip(request)
-    headers[http.REQUEST_ID_HEADER] = request.request_id
+    headers[upstreams.REQUEST_ID_HEADER] = request.request_id
     return headers
 
 
@@ -178,7 +178,7 @@ def proxy_forward(*, request: HttpRequest, service: str) -> HttpResponseBase:
             return _from_entry(request, entry)
         generation = edge_cache.cache.generation
     try:
-        upstream = http.request(
+        upstream = upstreams.request(
             service,
             request.method,
             request.get_full_path(),
@@ -187,7 +187,7 @@ def proxy_forward(*, request: HttpRequest, service: str) -> HttpResponseBase:
             stream=True,
             pass_server_errors=True,
         )
-    except http.UpstreamUnavailable as exc:
+    except upstreams.UpstreamUnavailable as exc:
         return exc.as_response()
     except BodyTooLarge:
         return _too_large()

@@ -1,6 +1,6 @@
 """The registration saga's one REST call: handing the password to auth."""
 
-from common import http
+from common import upstreams
 from common.auth.service_tokens import authorization_header
 
 CREATE_USERS_SCOPE = "users:create"
@@ -13,9 +13,9 @@ class CredentialRefused(Exception):
 def credential_stage(*, saga_id: str, password: str) -> str:
     """Hand saga `saga_id`'s password to auth once; return the reference its steps carry.
 
-    Raise `http.UpstreamUnavailable` when auth cannot take it now.
+    Raise `upstreams.UpstreamUnavailable` when auth cannot take it now.
     """
-    response = http.request(
+    response = upstreams.request(
         "auth",
         "POST",
         "/api/auth/pending-credentials",

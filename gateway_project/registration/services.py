@@ -81,7 +81,7 @@ def _service_of(name: str) -> str:
 
 def _send(saga: Saga, row: SagaStep) -> None:
     """Send `row` as a chain once the current transaction commits (never inside it)."""
-    from common.celery import service_app
+    from common.workers import service_app
 
     app = service_app()
     kwargs = _kwargs(saga, row.name)

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
 
-from common import breakers, http
+from common import breakers, upstreams
 from common.env import service_url
 from common.health import Memo, health_payload, ready_cache_seconds
 
@@ -45,17 +45,17 @@ def ratelimit_key(group: str, request: HttpRequest) -> str:
 
 def breaker_stats() -> dict:
     """Every upstream's breaker: one per instance where `<SERVICE>_URL` lists several."""
-    names = [i.breaker for s in settings.GATEWAY_UPSTREAMS for i in http.instances(s)]
+    names = [i.breaker for s in settings.GATEWAY_UPSTREAMS for i in upstreams.instances(s)]
     names += [f"{s}-grpc" for s in settings.GATEWAY_GRPC_UPSTREAMS]
     return breakers.stats(names)
 
 
-def _instance_health(service: str, instance: http.Instance) -> dict:
+def _instance_health(service: str, instance: upstreams.Instance) -> dict:
     try:
-        response = http.request(
+        response = upstreams.request(
             service, "GET", "/health", timeout=HEALTH_TIMEOUT, instance=instance
         )
-    except http.UpstreamUnavailable as exc:
+    except upstreams.UpstreamUnavailable as exc:
         return {"status": "down", "error": exc.reason, "retryAfter": exc.retry_after}
     ok = response.status_code == 200
     result = {"status": "up" if ok else "down", "httpStatus": response.status_code}
@@ -67,7 +67,7 @@ def _http_health(pool: ThreadPoolExecutor, service: str):
     """A function returning `service`'s HTTP health once its checks (started now) are done:
     the lone instance's answer, or with replicas each instance's by URL and "up" only when
     all are ("degraded" while some are)."""
-    listed = http.instances(service)
+    listed = upstreams.instances(service)
     checks = {i.url: pool.submit(_instance_health, service, i) for i in listed}
     if len(listed) == 1:
         return checks[listed[0].url].result
@@ -84,10 +84,10 @@ def _http_health(pool: ThreadPoolExecutor, service: str):
 def _grpc_health(service: str) -> dict:
     from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-    from common import grpc as streamify_grpc
+    from common.rpc.client import channel_to, target_of
 
-    target = streamify_grpc.target(service)
-    stub = health_pb2_grpc.HealthStub(streamify_grpc.channel(target))
+    target = target_of(service)
+    stub = health_pb2_grpc.HealthStub(channel_to(target))
     try:
         with breakers.guarded(f"{service}-grpc"):
             reply = stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=HEALTH_TIMEOUT[1])
@@ -100,16 +100,16 @@ def _grpc_health(service: str) -> dict:
 
 
 def _upstreams_health() -> dict:
-    calls = sum(len(http.instances(s)) for s in settings.GATEWAY_UPSTREAMS)
+    calls = sum(len(upstreams.instances(s)) for s in settings.GATEWAY_UPSTREAMS)
     calls += len(settings.GATEWAY_GRPC_UPSTREAMS)
     with ThreadPoolExecutor(max_workers=calls) as pool:
         answers = {(s, "http"): _http_health(pool, s) for s in settings.GATEWAY_UPSTREAMS}
         for service in settings.GATEWAY_GRPC_UPSTREAMS:
             answers[(service, "grpc")] = pool.submit(_grpc_health, service).result
-    upstreams = {service: {} for service in settings.GATEWAY_UPSTREAMS}
+    by_service = {service: {} for service in settings.GATEWAY_UPSTREAMS}
     for (service, kind), answer in answers.items():
-        upstreams[service][kind] = answer()
-    return upstreams
+        by_service[service][kind] = answer()
+    return by_service
 
 
 _upstreams = Memo(_upstreams_health, ready_cache_seconds())
@@ -124,11 +124,11 @@ def platform_health() -> tuple[dict, bool]:
     often /health is called.
     """
     payload, healthy = health_payload()
-    upstreams = _upstreams.get()
-    payload["upstreams"] = upstreams
+    checked = _upstreams.get()
+    payload["upstreams"] = checked
     # The original's gateway named each upstream's base URL; its clients read them here.
     payload["services"] = {s: service_url(s) for s in settings.GATEWAY_UPSTREAMS}
-    degraded = any(c["status"] != "up" for u in upstreams.values() for c in u.values())
+    degraded = any(c["status"] != "up" for u in checked.values() for c in u.values())
     if healthy and degraded:
         payload["status"] = "degraded"
     payload["timestamp"] = timezone.now().isoformat()

@@ -7,12 +7,14 @@ nothing once it is open. Failures surface as `UpstreamUnavailable` (503 to the c
 
 from dataclasses import dataclass
 
+import grpc
 from django.conf import settings
 
-from common import grpc as streamify_grpc
-from common import http
+from common import upstreams
 from common.auth.service_tokens import authorization_header
 from common.breakers import UpstreamUnavailable, guarded
+from common.rpc.client import channel_to, target_of
+from common.rpc.protos import proto_modules
 
 VIDEO_BREAKER = "video-grpc"
 BILLING = "billing"
@@ -55,17 +57,17 @@ def video_get(*, video_id: int) -> VideoInfo:
     """Video metadata from gRPC GetVideo; raise VideoNotFound or UpstreamUnavailable."""
     if not 0 < video_id < 2**63:
         raise VideoNotFound(video_id)
-    pb2, pb2_grpc = streamify_grpc.proto_modules("video")
-    stub = pb2_grpc.VideoServiceStub(streamify_grpc.channel(streamify_grpc.target("video")))
+    pb2, pb2_grpc = proto_modules("video")
+    stub = pb2_grpc.VideoServiceStub(channel_to(target_of("video")))
     try:
         with guarded(VIDEO_BREAKER):
             reply = stub.GetVideo(
                 pb2.GetVideoRequest(video_id=video_id), timeout=settings.STREAMING_VIDEO_TIMEOUT
             )
-    except streamify_grpc.grpc.RpcError as exc:
+    except grpc.RpcError as exc:
         if exc.code() in {
-            streamify_grpc.grpc.StatusCode.NOT_FOUND,
-            streamify_grpc.grpc.StatusCode.INVALID_ARGUMENT,
+            grpc.StatusCode.NOT_FOUND,
+            grpc.StatusCode.INVALID_ARGUMENT,
         }:
             raise VideoNotFound(video_id) from exc
         raise
@@ -135,8 +137,8 @@ def billing_refund(*, idempotency_key: str, reason: str) -> bool:
     return bool(response.json()["refunded"])
 
 
-def _billing_post(path: str, body: dict) -> http.Response:
-    return http.request(
+def _billing_post(path: str, body: dict) -> upstreams.Response:
+    return upstreams.request(
         BILLING,
         "POST",
         path,
@@ -153,7 +155,7 @@ def surely_not_sent(exc: UpstreamUnavailable) -> bool:
 
     Otherwise (timeout, 5xx, connection dropped mid-request) the upstream may have acted.
     """
-    return http.surely_not_sent(exc)
+    return upstreams.surely_not_sent(exc)
 
 
 __all__ = [

@@ -4,7 +4,7 @@ Several workers sweeping at once is safe: rows are taken with SKIP LOCKED, and e
 is settled under its row lock.
 """
 
-from common.celery import create_app, periodic_step
+from common.workers import create_app, periodic_step
 
 app = create_app("streaming")
 app.steps["worker"].add(

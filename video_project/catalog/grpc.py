@@ -5,10 +5,11 @@ from django.utils import timezone
 
 from catalog import selectors, services
 from catalog.models import Video
-from common import grpc as streamify_grpc
-from common.grpc_status import status_codes
+from common.rpc.protos import proto_modules
+from common.rpc.server import serving_status
+from common.rpc.status import status_codes
 
-video_pb2, video_pb2_grpc = streamify_grpc.proto_modules("video")
+video_pb2, video_pb2_grpc = proto_modules("video")
 
 SERVICE_NAME = video_pb2.DESCRIPTOR.services_by_name["VideoService"].full_name
 MAX_LIMIT = 100
@@ -73,7 +74,7 @@ class VideoServicer(video_pb2_grpc.VideoServiceServicer):
 
     def HealthCheck(self, request, context):
         return video_pb2.HealthCheckResponse(
-            status=streamify_grpc.serving_status(),
+            status=serving_status(),
             service="video",
             timestamp=timezone.now().isoformat(),
         )

@@ -8,7 +8,7 @@ from django.utils import timezone
 from common.events.consumer import apply_event
 from common.events.envelope import make_envelope
 from insights import selectors, services
-from insights.catalog import InvalidEvent
+from insights.event_specs import InvalidEvent
 from insights.models import Checkpoint, StoredEvent, ViewRecord
 from insights.tests.factories import bus_event, paid, ready, registered, watched
 

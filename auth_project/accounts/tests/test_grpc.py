@@ -11,8 +11,9 @@ from accounts.models import User
 from accounts.tests.factories import make_user
 from accounts.tests.grpc_helpers import call_by_reflection, reflected_services
 from accounts.tokens import token_pair_for
-from common import grpc as streamify_grpc
 from common.auth import service_tokens
+from common.rpc.client import GrpcCallError, call
+from common.rpc.server import serve, stop
 from common.testing.processes import free_port
 from common.testing.tokens import user_token
 
@@ -25,13 +26,13 @@ def server_channel(monkeypatch):
     # close them, so the test database can be dropped afterwards.
     monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 0)
     port = free_port()
-    server = streamify_grpc.serve(
+    server = serve(
         add_servicers=add_servicers, service_names=[SERVICE_NAME], port=port, max_workers=4
     )
     channel = grpc.insecure_channel(f"127.0.0.1:{port}")
     yield channel
     channel.close()
-    streamify_grpc.stop(server, grace=1)
+    stop(server, grace=1)
 
 
 @pytest.fixture
@@ -164,11 +165,11 @@ def test_reflection_lists_services_and_serves_a_call_without_generated_code(serv
 
 
 def test_call_helper_sets_a_deadline_and_translates_errors(stub):
-    reply = streamify_grpc.call(stub.HealthCheck, auth_pb2.HealthCheckRequest(), timeout=5)
+    reply = call(stub.HealthCheck, auth_pb2.HealthCheckRequest(), timeout=5)
     assert reply.status == "ok"
 
-    with pytest.raises(streamify_grpc.GrpcCallError) as missing:
-        streamify_grpc.call(
+    with pytest.raises(GrpcCallError) as missing:
+        call(
             stub.GetUserProfile,
             auth_pb2.GetUserProfileRequest(user_id=1),
         )

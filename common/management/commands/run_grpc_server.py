@@ -2,7 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.module_loading import import_string
 
-from common import grpc as streamify_grpc
+from common.rpc.server import add_server_arguments, run_until_signalled
 
 
 class Command(BaseCommand):
@@ -12,13 +12,13 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        streamify_grpc.add_server_arguments(parser, service=settings.SERVICE_NAME)
+        add_server_arguments(parser, service=settings.SERVICE_NAME)
 
     def handle(self, *args, port: int, max_workers: int, **options):
         module = getattr(settings, "GRPC_SERVICERS", None)
         if not module:
             raise CommandError(f"the {settings.SERVICE_NAME} service has no gRPC API")
-        streamify_grpc.run_until_signalled(
+        run_until_signalled(
             add_servicers=import_string(f"{module}.add_servicers"),
             service_names=[import_string(f"{module}.SERVICE_NAME")],
             port=port,

@@ -1,8 +1,8 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from common.celery import service_app
 from common.events.topology import declare_topology, handled_types
+from common.workers import service_app
 
 
 class Command(BaseCommand):

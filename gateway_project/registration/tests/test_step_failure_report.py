@@ -8,8 +8,8 @@ from celery import shared_task
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from common.celery import service_app
 from common.saga import REPORT_FAILURE_TASK, InjectedFailure, failure_reason
+from common.workers import service_app
 from registration import services
 from registration.models import Saga, SagaStep
 

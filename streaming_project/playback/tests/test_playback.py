@@ -345,7 +345,7 @@ def test_billing_stopped_start_fails_fast_with_503_and_leaves_nothing(
         wait_http_ok(f"http://127.0.0.1:{port}/health", process=spare)
         monkeypatch.setenv("BILLING_URL", f"http://127.0.0.1:{port}")
         # Each process keeps one connection pool per upstream, made from its URL on first use.
-        monkeypatch.setattr("common.http._pools", {})
+        monkeypatch.setattr("common.upstreams._pools", {})
         client = client_for(user_id)
         assert start(client, platform.videos["ten_minutes"]).status_code == 200
     finally:

@@ -7,7 +7,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from catalog.grpc import SERVICE_NAME, add_servicers, video_pb2
 from catalog.models import VideoStatus
 from catalog.tests.test_api import make_video
-from common import grpc as streamify_grpc
+from common.rpc.protos import proto_modules
+from common.rpc.server import serve, stop
 from common.testing.processes import free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -16,16 +17,16 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def stub():
     port = free_port()
-    server = streamify_grpc.serve(
+    server = serve(
         add_servicers=add_servicers, service_names=[SERVICE_NAME], port=port, max_workers=2
     )
     channel = grpc.insecure_channel(f"127.0.0.1:{port}")
-    _, video_pb2_grpc = streamify_grpc.proto_modules("video")
+    _, video_pb2_grpc = proto_modules("video")
     try:
         yield video_pb2_grpc.VideoServiceStub(channel), channel
     finally:
         channel.close()
-        streamify_grpc.stop(server, grace=0)
+        stop(server, grace=0)
 
 
 def test_get_video_returns_metadata_and_media_paths(stub):

@@ -8,8 +8,8 @@ from catalog import media, services
 from catalog.models import Video, VideoStatus
 from catalog.tasks import process_video
 from catalog.tests.conftest import client_for, stored_files, upload
-from common.celery import service_app
 from common.events.models import OutboxEvent
+from common.workers import service_app
 
 pytestmark = pytest.mark.django_db
 

@@ -1,6 +1,6 @@
 """Calling another service over HTTP: pooled connections, timeouts, request ids, breakers.
 
-    from common import http
+    from common import upstreams
     response = http.request("billing", "POST", "/api/billing/charge", json={...},
                             headers={"Authorization": authorization_header(...)})
 

@@ -3,7 +3,7 @@
 from analytics_project.event_handlers import HANDLERS
 
 from common.events.contracts import CENTS, CONTRACTS, COUNT, ID, SECONDS, TIME
-from insights.catalog import CATALOG
+from insights.event_specs import CATALOG
 
 
 def test_analytics_stores_registered_types_and_binds_every_bus_type_it_stores():

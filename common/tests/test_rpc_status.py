@@ -1,5 +1,5 @@
 """What a servicer raises becomes one status code, the same way in every service
-(common.grpc_status), through a real gRPC server and channel."""
+(common.rpc.status), through a real gRPC server and channel."""
 
 from concurrent import futures
 
@@ -7,7 +7,7 @@ import grpc
 import pytest
 from django.db import OperationalError
 
-from common.grpc_status import status_codes
+from common.rpc.status import status_codes
 from common.testing.processes import free_port
 
 

@@ -1,4 +1,4 @@
-"""common.grpc mechanics: generation from protos/, client deadline and error translation."""
+"""common.rpc mechanics: generation from protos/, client deadline and error translation."""
 
 import subprocess
 import sys
@@ -7,35 +7,36 @@ import time
 import grpc
 import pytest
 
-from common import grpc as streamify_grpc
 from common.paths import REPO_ROOT
+from common.rpc import protos
+from common.rpc.client import GrpcUnavailable, call, channel_to, target_of
 from common.testing.processes import free_port
 
 
 def test_proto_modules_import_generated_code_from_build_dir():
-    pb2, pb2_grpc = streamify_grpc.proto_modules("auth")
+    pb2, pb2_grpc = protos.proto_modules("auth")
 
-    assert pb2.__file__.startswith(str(streamify_grpc.BUILD_DIR))
+    assert pb2.__file__.startswith(str(protos.BUILD_DIR))
     assert pb2.DESCRIPTOR.services_by_name["AuthService"].full_name == "auth.AuthService"
     assert hasattr(pb2_grpc, "AuthServiceStub")
-    assert streamify_grpc._stale_protos([streamify_grpc.PROTO_DIR / "auth.proto"]) == []
+    assert protos._stale_protos([protos.PROTO_DIR / "auth.proto"]) == []
 
 
 def test_a_broken_proto_of_another_service_does_not_stop_this_one(tmp_path, monkeypatch):
-    protos, build = tmp_path / "protos", tmp_path / "build"
-    protos.mkdir()
-    (protos / "good.proto").write_text(
+    sources, build = tmp_path / "protos", tmp_path / "build"
+    sources.mkdir()
+    (sources / "good.proto").write_text(
         'syntax = "proto3";\npackage good;\nimport "shared.proto";\n'
         "message Ping { shared.Stamp at = 1; }\n"
     )
-    (protos / "shared.proto").write_text(
+    (sources / "shared.proto").write_text(
         'syntax = "proto3";\npackage shared;\nmessage Stamp { int64 ms = 1; }\n'
     )
-    (protos / "broken.proto").write_text("this is not a proto file")
-    monkeypatch.setattr(streamify_grpc, "PROTO_DIR", protos)
-    monkeypatch.setattr(streamify_grpc, "BUILD_DIR", build)
+    (sources / "broken.proto").write_text("this is not a proto file")
+    monkeypatch.setattr(protos, "PROTO_DIR", sources)
+    monkeypatch.setattr(protos, "BUILD_DIR", build)
 
-    written = streamify_grpc.generate_all(names=["good"])
+    written = protos.generate_all(names=["good"])
 
     assert sorted(p.name for p in written) == [
         "good_pb2.py",
@@ -44,18 +45,30 @@ def test_a_broken_proto_of_another_service_does_not_stop_this_one(tmp_path, monk
         "shared_pb2_grpc.py",
     ]
     with pytest.raises(RuntimeError, match="protoc failed"):
-        streamify_grpc.generate_all(names=["broken"])
+        protos.generate_all(names=["broken"])
+
+
+def test_modules_not_generated_are_a_clear_error_not_a_protoc_run(tmp_path, monkeypatch):
+    sources, build = tmp_path / "protos", tmp_path / "build"
+    sources.mkdir()
+    (sources / "lone.proto").write_text('syntax = "proto3";\npackage lone;\nmessage M {}\n')
+    monkeypatch.setattr(protos, "PROTO_DIR", sources)
+    monkeypatch.setattr(protos, "BUILD_DIR", build)
+
+    with pytest.raises(ModuleNotFoundError, match="make protos"):
+        protos.proto_modules("lone")
+    assert not build.exists()
 
 
 def test_unknown_proto_is_a_clear_error():
     with pytest.raises(FileNotFoundError, match="protos/nope.proto"):
-        streamify_grpc.proto_modules("nope")
+        protos.proto_modules("nope")
 
 
 def test_concurrent_regeneration_never_exposes_a_broken_module():
     code = (
-        "from common import grpc as g; g.generate_all(force=True, names=['auth']); "
-        "pb2, _ = g.proto_modules('auth'); print(pb2.VerifyTokenRequest(token='t').token)"
+        "from common.rpc import protos as p; p.generate_all(force=True, names=['auth']); "
+        "pb2, _ = p.proto_modules('auth'); print(pb2.VerifyTokenRequest(token='t').token)"
     )
     runs = [
         subprocess.Popen(
@@ -70,12 +83,12 @@ def test_concurrent_regeneration_never_exposes_a_broken_module():
 
 
 def test_call_to_nothing_fails_fast_as_unavailable():
-    pb2, pb2_grpc = streamify_grpc.proto_modules("auth")
-    stub = pb2_grpc.AuthServiceStub(streamify_grpc.channel(f"127.0.0.1:{free_port()}"))
+    pb2, pb2_grpc = protos.proto_modules("auth")
+    stub = pb2_grpc.AuthServiceStub(channel_to(f"127.0.0.1:{free_port()}"))
 
     started = time.monotonic()
-    with pytest.raises(streamify_grpc.GrpcUnavailable) as failed:
-        streamify_grpc.call(stub.HealthCheck, pb2.HealthCheckRequest(), timeout=0.5)
+    with pytest.raises(GrpcUnavailable) as failed:
+        call(stub.HealthCheck, pb2.HealthCheckRequest(), timeout=0.5)
 
     assert failed.value.transient
     assert failed.value.code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
@@ -83,16 +96,16 @@ def test_call_to_nothing_fails_fast_as_unavailable():
 
 
 def test_channel_is_cached_per_target():
-    assert streamify_grpc.channel("127.0.0.1:1") is streamify_grpc.channel("127.0.0.1:1")
-    assert streamify_grpc.channel("127.0.0.1:1") is not streamify_grpc.channel("127.0.0.1:2")
+    assert channel_to("127.0.0.1:1") is channel_to("127.0.0.1:1")
+    assert channel_to("127.0.0.1:1") is not channel_to("127.0.0.1:2")
 
 
 def test_target_comes_from_env(monkeypatch):
     monkeypatch.delenv("VIDEO_GRPC_TARGET", raising=False)
     monkeypatch.setenv("VIDEO_GRPC_PORT", "6000")
-    assert streamify_grpc.target("video") == "127.0.0.1:6000"
+    assert target_of("video") == "127.0.0.1:6000"
     monkeypatch.setenv("VIDEO_GRPC_TARGET", "video:50052")
-    assert streamify_grpc.target("video") == "video:50052"
+    assert target_of("video") == "video:50052"
 
 
 def test_breaker_hook_wraps_the_call():
@@ -106,5 +119,5 @@ def test_breaker_hook_wraps_the_call():
     def method(request, timeout, metadata):
         return (request, timeout)
 
-    assert streamify_grpc.call(method, "req", timeout=1.5, breaker=Breaker()) == ("req", 1.5)
+    assert call(method, "req", timeout=1.5, breaker=Breaker()) == ("req", 1.5)
     assert len(calls) == 1
