@@ -1,6 +1,5 @@
 """Fixtures that boot real processes: the gateway (gunicorn) and the upstreams it fronts."""
 
-import os
 import shutil
 import tempfile
 from contextlib import ExitStack
@@ -8,61 +7,29 @@ from pathlib import Path
 
 import pytest
 
-from common.auth import keys
+from common.testing.platform import CLOSED_URL, Platform
 from common.testing.postgres import temporary_databases
-from common.testing.processes import (
-    BIN,
-    Process,
-    free_port,
-    manage,
-    wait_http_ok,
-    web_process,
-)
-from common.testing.tokens import service_key_env
+from common.testing.processes import BIN, Process, free_port, manage
 
 HERE = Path(__file__).resolve().parent
 UPSTREAMS = ("auth", "video", "streaming", "billing", "analytics")
-CLOSED = "http://127.0.0.1:9"
+CLOSED = CLOSED_URL
 
 
-class Platform:
-    """Processes of one test platform sharing a var dir; stops exactly what it started."""
+class GatewayPlatform(Platform):
+    """The common test platform, with what the gateway's tests add: a PostgreSQL database per
+    service made when first needed, and echo upstreams in place of real services."""
 
-    def __init__(self, stack: ExitStack, var_dir: Path, databases: dict):
-        self.stack, self.var_dir, self.databases = stack, var_dir, databases
-        self.urls: dict[str, str] = {}
-        self.processes: dict[str, Process] = {}
-        self.extra_env: dict[str, str] = {}
+    def __init__(self, stack: ExitStack, root: Path):
+        super().__init__(root, share_keys=True, log_level="WARNING")
+        self.stack = stack
+        stack.callback(self.stop)
+        self.extra_env["PYTHONPATH"] = str(HERE.parent)
 
-    def env(self, **extra) -> dict:
-        env = {
-            "PATH": os.environ["PATH"],
-            "HOME": os.environ.get("HOME", "/tmp"),
-            "STREAMIFY_DEV": "1",
-            "STREAMIFY_VAR_DIR": str(self.var_dir),
-            "STREAMIFY_LOG_LEVEL": "WARNING",
-            "STREAMIFY_ACCESS_LOG": "0",
-            "PYTHONPATH": str(HERE.parent),
-            # The platform and this test process share their keys, so tests can mint user and
-            # service tokens the booted services accept.
-            "JWT_PRIVATE_KEY": keys.private_key(),
-            "JWT_PUBLIC_KEY": keys.public_key(),
-            **service_key_env(),
-        }
-        for service, url in self.databases.items():
-            env[f"{service.upper()}_DATABASE_URL"] = url
-        for service, url in self.urls.items():
-            env[f"{service.upper()}_URL"] = url
-        env.update(self.extra_env)
-        env.update(extra)
-        return env
-
-    def start(self, process: Process, health_url: str) -> Process:
-        process.start()
-        self.stack.callback(process.stop)
-        self.processes[process.name] = process
-        wait_http_ok(health_url, process=process, timeout=60)
-        return process
+    def database(self, service: str) -> None:
+        if service not in self.database_urls:
+            urls = self.stack.enter_context(temporary_databases([service], prefix="gwxt"))
+            self.database_urls.update(urls)
 
     def upstream(self, service: str, replicas: int = 1) -> str:
         """Start the echo upstream (proxy/tests/upstream_app.py) in place of `service`; with
@@ -77,46 +44,29 @@ class Platform:
                 "--worker-class", "gthread", "--threads", "4",
             ]  # fmt: skip
             name = f"{service}-echo" if index == 1 else f"{service}-echo-{index}"
-            process = Process(name, argv, env=self.env(), cwd=HERE, log_dir=self.var_dir)
+            process = Process(name, argv, env=self.env(), cwd=HERE, log_dir=self.logs)
             urls.append(f"http://127.0.0.1:{port}")
             self.start(process, f"{urls[-1]}/health")
         self.urls[service] = ",".join(urls)
         return self.urls[service]
 
-    def database(self, service: str) -> None:
-        if service not in self.databases:
-            urls = self.stack.enter_context(temporary_databases([service], prefix="gwxt"))
-            self.databases.update(urls)
-
     def service(self, service: str, **extra_env) -> str:
-        """Migrate and start the real `service` (gunicorn) on a free port."""
+        """Migrate and start the real `service` on a free port; return its URL."""
         self.database(service)
-        env = self.env(**extra_env)
-        manage(service, "migrate", "--noinput", env=env)
-        port = free_port()
-        self.urls[service] = f"http://127.0.0.1:{port}"
-        process = web_process(service, port, env=env, log_dir=self.var_dir)
-        self.start(process, f"{self.urls[service]}/health")
+        manage(service, "migrate", "--noinput", env=self.env(**extra_env))
+        self.start_web(service, **extra_env)
         return self.urls[service]
-
-    def stop(self, name: str) -> None:
-        self.processes[name].stop()
-
-    def restart(self, name: str, health_url: str) -> None:
-        process = self.processes[name]
-        process.start()
-        wait_http_ok(health_url, process=process, timeout=60)
 
 
 @pytest.fixture
 def platform():
     """A fresh platform: its own var dir and PostgreSQL databases, torn down afterwards."""
-    var_dir = Path(tempfile.mkdtemp(prefix="gw-platform-"))
+    root = Path(tempfile.mkdtemp(prefix="gw-platform-"))
     with ExitStack() as stack:
-        platform = Platform(stack, var_dir, {})
+        platform = GatewayPlatform(stack, root)
         platform.database("gateway")
         yield platform
-    shutil.rmtree(var_dir, ignore_errors=True)
+    shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture
@@ -129,18 +79,13 @@ def gateway(platform):
             platform.urls.setdefault(service, CLOSED)
         extra_env.setdefault("AUTH_GRPC_TARGET", CLOSED.removeprefix("http://"))
         extra_env.setdefault("VIDEO_GRPC_TARGET", CLOSED.removeprefix("http://"))
-        env = platform.env(
-            WEB_CONCURRENCY=extra_env.pop("WEB_CONCURRENCY", "2"),
+        env = {
+            "WEB_CONCURRENCY": extra_env.pop("WEB_CONCURRENCY", "2"),
             **{k: str(v) for k, v in extra_env.items()},
-        )
-        manage("gateway", "migrate", "--noinput", env=env)
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        platform.urls["gateway"] = url
-        platform.start(
-            web_process("gateway", port, env=env, log_dir=platform.var_dir), f"{url}/health"
-        )
-        return url
+        }
+        manage("gateway", "migrate", "--noinput", env=platform.env(**env))
+        platform.start_web("gateway", **env)
+        return platform.urls["gateway"]
 
     return start
 

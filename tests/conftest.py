@@ -3,9 +3,9 @@
 import pytest
 
 from common.testing import backends
+from common.testing.platform import Platform
 from common.testing.postgres import temporary_databases
 from common.testing.rabbitmq import private_vhost
-from tests.support.platform import Platform
 
 BACKENDS = ["embedded", "real"]
 

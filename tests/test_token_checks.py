@@ -341,7 +341,7 @@ def test_outside_dev_mode_billing_needs_its_own_key_and_trusts_only_configured_p
     keyless = web_process(
         "billing", free_port(), env=platform.env(**production), log_dir=platform.logs
     ).start()
-    platform.processes.append(keyless)
+    platform.track(keyless)
     wait_for(lambda: not keyless.alive(), timeout=60, what="billing without its key to exit")
     assert "BILLING_SERVICE_PRIVATE_KEY (or BILLING_SERVICE_PRIVATE_KEY_FILE) must be set" in (
         keyless.log_tail(80)

@@ -128,7 +128,9 @@ def test_saga_throughput_and_latency(saga_platform):  # noqa: F811
     spent = {name: tree_cpu_seconds(p.pid) - before[name] for name, p in processes.items()}
 
     print(f"\nregistration sagas (4 clients): {sagas}")
-    print(f"p50 ms, sent to answered: {step_timings(saga_platform.databases['gateway'], since)}")
+    print(
+        f"p50 ms, sent to answered: {step_timings(saga_platform.database_urls['gateway'], since)}"
+    )
     per_saga = {n: round(s / sagas["requests"] * 1000, 1) for n, s in spent.items() if s}
     print(f"CPU ms per saga: {dict(sorted(per_saga.items(), key=lambda kv: -kv[1]))}")
     assert sagas["errors"] == 0

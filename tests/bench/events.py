@@ -15,10 +15,10 @@ from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
 
+from common.testing.platform import Platform
 from common.testing.postgres import temporary_databases
 from common.testing.processes import wait_for
 from common.testing.rabbitmq import private_vhost
-from tests.support.platform import Platform
 from tests.test_event_backbone import run_in_service
 
 PUBLISH = """

@@ -8,7 +8,7 @@ from tests.browser.steps import screenshot
 
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory):
-    from tests.support.platform import Platform
+    from common.testing.platform import Platform
 
     platform = Platform(tmp_path_factory.mktemp("docs"), broker_url=None, database_urls={})
     platform.prepare("gateway")

@@ -21,11 +21,11 @@ import requests
 
 from common.env import DEFAULT_GRPC_PORTS, SERVICES
 from common.testing import backends
+from common.testing.platform import Platform
 from common.testing.postgres import temporary_databases
 from common.testing.processes import free_port, manage, wait_for, wait_http_ok, web_process
 from common.testing.rabbitmq import private_vhost
 from common.testing.tokens import user_claims
-from tests.support.platform import Platform
 
 UPSTREAMS = ("auth", "video", "streaming", "billing", "analytics")
 DEMO_EMAIL, DEMO_PASSWORD = "demo@streamify.local", "streamify-demo"
@@ -71,7 +71,7 @@ class FullPlatform:
         process = web_process(
             service, port, env=self.platform.env(**env), log_dir=self.platform.logs
         )
-        self.platform.processes.append(process.start())
+        self.platform.track(process.start())
         url = f"http://127.0.0.1:{port}"
         wait_http_ok(f"{url}/health", timeout=60, process=process)
         return url
@@ -170,7 +170,7 @@ def _boot(stack: ExitStack, root: Path, extra_env: dict[str, str]) -> FullPlatfo
     platform = Platform(root, broker_url=broker_url, database_urls=databases)
     stack.callback(platform.stop)
     for service in SERVICES:
-        platform.ports[service] = free_port()
+        platform.urls[service] = f"http://127.0.0.1:{free_port()}"
     platform.extra_env.update(
         {
             **{f"{s.upper()}_GRPC_PORT": str(free_port()) for s in DEFAULT_GRPC_PORTS},

@@ -5,24 +5,20 @@ filesystem broker under a temporary folder, as `make run` has them. Events are p
 way every outbox relay publishes them.
 """
 
-import os
-import sqlite3
 import uuid
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from pathlib import Path
 
-import psycopg2
 import pytest
 from celery import Celery
-from kombu import Connection
 
-from common.broker import connect
 from common.events.envelope import make_envelope
 from common.events.relay import DELIVER_TASK
 from common.events.topology import EVENTS_EXCHANGE
 from common.testing import backends
+from common.testing.platform import Platform
 from common.testing.postgres import temporary_databases
-from common.testing.processes import Process, manage, wait_for, worker_process
+from common.testing.processes import Process
 from common.testing.rabbitmq import private_vhost
 
 # Every event the store holds is applied by both projections.
@@ -32,59 +28,22 @@ FROM insights_checkpoint c JOIN insights_projectionhead h ON h.generation_id = c
 """
 
 
-class Bus:
+class Bus(Platform):
+    """The platform with analytics alone: its workers, and a publisher of bus events."""
+
     def __init__(self, root: Path, *, broker_url: str | None, database_url: str | None):
-        self.root, self.broker_url, self.database_url = root, broker_url, database_url
-        self.var = root / "var"
-        self.var.mkdir(parents=True, exist_ok=True)
+        urls = {"analytics": database_url} if database_url else {}
+        super().__init__(root, broker_url=broker_url, database_urls=urls)
         self.workers: list[Process] = []
         self.messages = Celery("test-publisher")  # builds task messages, sends nothing itself
 
-    @property
-    def embedded(self) -> bool:
-        return self.broker_url is None
-
-    def env(self, **extra: str) -> dict:
-        env = {
-            "PATH": os.environ["PATH"],
-            "HOME": os.environ.get("HOME", str(self.root)),
-            "STREAMIFY_DEV": "1",
-            "STREAMIFY_VAR_DIR": str(self.var),
-            "STREAMIFY_LOG_LEVEL": "INFO",
-        }
-        if self.broker_url:
-            env["CELERY_BROKER_URL"] = self.broker_url
-        if self.database_url:
-            env["ANALYTICS_DATABASE_URL"] = self.database_url
-        return {**env, **extra}
-
-    def prepare(self) -> None:
-        manage("analytics", "migrate", "--noinput", "-v0", env=self.env())
-        manage("analytics", "setup_broker", env=self.env())
-
     def start_worker(self, name: str = "analytics-worker", **env: str) -> Process:
-        process = worker_process(
-            "analytics", env=self.env(**env), log_dir=self.root, name=name, concurrency=4
-        ).start()
+        process = super().start_worker("analytics", name=name, concurrency=4, **env)
         self.workers.append(process)
-
-        def ready():
-            if not process.alive():
-                raise RuntimeError(f"{process.name} exited:\n{process.log_tail()}")
-            return " ready." in process.log_tail(200)
-
-        wait_for(ready, timeout=60, what=f"{name} ready")
         return process
 
-    def stop(self) -> None:
-        for process in self.workers:
-            process.stop()
-
-    def broker(self) -> Connection:
-        return Connection(self.broker_url) if self.broker_url else connect(self.var / "broker")
-
     def publish(self, envelopes: list[dict]) -> None:
-        with self.broker() as connection:
+        with self.broker_connection() as connection:
             producer = connection.Producer(serializer="json")
             for envelope in envelopes:
                 message = self.messages.amqp.as_task_v2(
@@ -100,33 +59,21 @@ class Bus:
                     **message.properties,
                 )
 
-    # Reading the database directly is for assertions only.
-    def query(self, sql: str, params: tuple = ()) -> list[tuple]:
-        if self.database_url:
-            with closing(psycopg2.connect(self.database_url)) as conn, conn.cursor() as cursor:
-                cursor.execute(sql, params)
-                return cursor.fetchall()
-        with closing(sqlite3.connect(self.var / "db" / "analytics.sqlite3", timeout=20)) as conn:
-            return conn.execute(sql.replace("%s", "?"), params).fetchall()
-
-    def scalar(self, sql: str, params: tuple = ()):
-        return self.query(sql, params)[0][0]
-
     def stored(self) -> int:
-        return self.scalar("SELECT count(*) FROM insights_storedevent")
+        return self.scalar("analytics", "SELECT count(*) FROM insights_storedevent")
 
     def settled(self, count: int) -> bool:
         """`count` events are stored and both projections have applied all of them."""
         if self.workers and not self.workers[-1].alive():
             raise RuntimeError(f"the worker exited:\n{self.workers[-1].log_tail()}")
-        return self.stored() == count and bool(self.scalar(PROJECTED))
+        return self.stored() == count and bool(self.scalar("analytics", PROJECTED))
 
 
 @contextmanager
 def analytics_bus(kind: str, root: Path):
     if kind == "embedded":
         bus = Bus(root, broker_url=None, database_url=None)
-        bus.prepare()
+        bus.prepare("analytics")
         try:
             yield bus
         finally:
@@ -138,7 +85,7 @@ def analytics_bus(kind: str, root: Path):
         pytest.skip("needs RabbitMQ and PostgreSQL")
     with private_vhost("streamify-batches") as amqp_url, temporary_databases(["analytics"]) as urls:
         bus = Bus(root, broker_url=amqp_url, database_url=urls["analytics"])
-        bus.prepare()
+        bus.prepare("analytics")
         try:
             yield bus
         finally:

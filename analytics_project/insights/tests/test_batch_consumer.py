@@ -56,15 +56,15 @@ def test_a_backlog_is_applied_in_a_few_transactions_with_duplicates_once_and_the
 
     wait_for(lambda: bus.settled(300), timeout=60, what="the good events applied")
     wait_for(
-        lambda: bus.scalar("SELECT count(*) FROM events_deadletter") == 1,
+        lambda: bus.scalar("analytics", "SELECT count(*) FROM events_deadletter") == 1,
         timeout=60,
         what="the poison dead-lettered",
     )
-    assert bus.stored() == bus.scalar(INBOX) == 300
-    assert bus.query(PLATFORM) == [(300, watch_seconds(good))]
+    assert bus.stored() == bus.scalar("analytics", INBOX) == 300
+    assert bus.query("analytics", PLATFORM) == [(300, watch_seconds(good))]
     # Halving around the poison costs a few transactions, not one per event.
-    assert bus.scalar(APPEND_TRANSACTIONS) < 30
-    attempts, error = bus.query("SELECT attempts, error FROM events_deadletter")[0]
+    assert bus.scalar("analytics", APPEND_TRANSACTIONS) < 30
+    attempts, error = bus.query("analytics", "SELECT attempts, error FROM events_deadletter")[0]
     assert attempts == 3
     assert "userId" in error
 
@@ -82,7 +82,7 @@ def batch_waiting(bus, count: int) -> bool:
         SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
         AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO insights_storedevent%%'
     """
-    return bus.scalar(waiting) >= 1
+    return bus.scalar("analytics", waiting) >= 1
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -91,18 +91,20 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_applies_nothing_twice(bus_f
     backlog = views(400)
     bus.publish(backlog)
 
-    analytics_db = bus.var / "db" / "analytics.sqlite3" if bus.embedded else bus.database_url
+    analytics_db = (
+        bus.var / "db" / "analytics.sqlite3" if bus.embedded else bus.database_urls["analytics"]
+    )
     with writes_held(analytics_db, table="insights_storedevent"):
         worker = bus.start_worker()
         wait_for(lambda: batch_waiting(bus, 400), timeout=60, what="the batch blocked")
         time.sleep(1)
         worker.kill()
 
-    assert bus.stored() == bus.scalar(INBOX) == 0
+    assert bus.stored() == bus.scalar("analytics", INBOX) == 0
     bus.start_worker(name="analytics-worker-2")
     wait_for(lambda: bus.settled(400), timeout=60, what="the batch applied by the next worker")
-    assert bus.scalar(INBOX) == 400
-    assert bus.query(PLATFORM) == [(400, watch_seconds(backlog))]
+    assert bus.scalar("analytics", INBOX) == 400
+    assert bus.query("analytics", PLATFORM) == [(400, watch_seconds(backlog))]
 
 
 def test_a_worker_killed_while_ingesting_resumes_with_nothing_lost_or_counted_twice(bus_for):
@@ -118,9 +120,9 @@ def test_a_worker_killed_while_ingesting_resumes_with_nothing_lost_or_counted_tw
 
     wait_for(lambda: bus.settled(6000), timeout=120, what="the whole backlog applied")
     assert stored_when_killed < 6000
-    assert bus.scalar(INBOX) == 6000
-    assert bus.query(PLATFORM) == [(6000, watch_seconds(backlog))]
-    users = bus.query("SELECT sum(views), count(*) FROM insights_userstats")
+    assert bus.scalar("analytics", INBOX) == 6000
+    assert bus.query("analytics", PLATFORM) == [(6000, watch_seconds(backlog))]
+    users = bus.query("analytics", "SELECT sum(views), count(*) FROM insights_userstats")
     assert users == [(6000, 50)]
 
 

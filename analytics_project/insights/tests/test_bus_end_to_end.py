@@ -4,7 +4,6 @@ The test publishes events the way every service's outbox relay does and never ca
 to record anything; the figures must still show up in the HTTP API within seconds.
 """
 
-import os
 import tempfile
 import uuid
 from datetime import UTC, datetime
@@ -19,14 +18,11 @@ from common.events.envelope import make_envelope
 from common.events.relay import DELIVER_TASK
 from common.events.topology import EVENTS_EXCHANGE
 from common.testing import backends
+from common.testing.platform import Platform
 from common.testing.postgres import temporary_databases
 from common.testing.processes import (
-    free_port,
     manage,
     wait_for,
-    wait_http_ok,
-    web_process,
-    worker_process,
 )
 from common.testing.rabbitmq import private_vhost
 from common.testing.tokens import bearer
@@ -60,31 +56,19 @@ def analytics_platform():
         temporary_databases(["analytics"]) as urls,
         tempfile.TemporaryDirectory(prefix="analytics-e2e-") as var,
     ):
-        env = {
-            "PATH": os.environ["PATH"],
-            "HOME": os.environ.get("HOME", var),
-            "STREAMIFY_DEV": "1",
-            "STREAMIFY_VAR_DIR": var,
-            "CELERY_BROKER_URL": amqp_url,
-            "ANALYTICS_DATABASE_URL": urls["analytics"],
-            # The test mints user tokens with its own dev key pair; the service trusts it.
-            "JWT_PUBLIC_KEY": keys.public_key(),
-            "STREAMIFY_ACCESS_LOG": "0",
-        }
-        manage("analytics", "migrate", "--noinput", env=env)
-        manage("analytics", "setup_broker", env=env)
-        port = free_port()
-        log_dir = Path(var)
-        web = web_process("analytics", port, env=env, log_dir=log_dir).start()
-        worker = worker_process("analytics", env=env, log_dir=log_dir).start()
+        platform = Platform(Path(var), broker_url=amqp_url, database_urls=urls)
+        # The test mints user tokens with its own dev key pair; the service trusts it.
+        platform.extra_env["JWT_PUBLIC_KEY"] = keys.public_key()
         app = Celery("e2e-publisher", broker=amqp_url)
         try:
-            wait_http_ok(f"http://127.0.0.1:{port}/health", process=web)
-            yield {"url": f"http://127.0.0.1:{port}", "app": app, "env": env, "worker": worker}
+            platform.prepare("analytics")
+            platform.start_web("analytics")
+            worker = platform.start_worker("analytics")
+            url = platform.urls["analytics"]
+            yield {"url": url, "app": app, "env": platform.env(), "worker": worker}
         finally:
             app.close()
-            worker.stop()
-            web.stop()
+            platform.stop()
 
 
 def test_events_on_the_bus_reach_every_projection_and_replay_agrees(analytics_platform):

@@ -1,6 +1,5 @@
 """Billing's worker on a real RabbitMQ (private vhost): saga commands and user.registered."""
 
-import os
 import uuid
 
 import pytest
@@ -11,7 +10,8 @@ from common.events.envelope import make_envelope
 from common.events.relay import DELIVER_TASK
 from common.events.topology import EVENTS_EXCHANGE
 from common.testing import backends
-from common.testing.processes import manage, wait_for, worker_process
+from common.testing.platform import Platform
+from common.testing.processes import manage, wait_for
 from common.testing.rabbitmq import private_vhost
 from wallets.models import Wallet
 from wallets.tests.factories import new_user_id
@@ -22,17 +22,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_saga_commands_and_the_registered_event_create_one_wallet(tmp_path):
     by_saga, by_event, compensated = new_user_id(), new_user_id(), new_user_id()
     with private_vhost() as amqp_url:
-        env = {
-            "PATH": os.environ["PATH"],
-            "HOME": "/tmp",
-            "STREAMIFY_DEV": "1",
-            "STREAMIFY_VAR_DIR": str(tmp_path),
-            "STREAMIFY_LOG_LEVEL": "WARNING",
-            "CELERY_BROKER_URL": amqp_url,
-            "BILLING_DATABASE_URL": f"{backends.postgres_url()}/{connection.settings_dict['NAME']}",
-        }
-        manage("billing", "setup_broker", env=env)
-        worker = worker_process("billing", env=env, log_dir=tmp_path).start()
+        # The worker shares this test's database, which pytest-django has migrated.
+        database = f"{backends.postgres_url()}/{connection.settings_dict['NAME']}"
+        platform = Platform(
+            tmp_path, broker_url=amqp_url, database_urls={"billing": database}, log_level="WARNING"
+        )
+        manage("billing", "setup_broker", env=platform.env())
+        platform.start_worker("billing")
         sender = Celery("saga-test", broker=amqp_url)
         try:
 
@@ -70,6 +66,6 @@ def test_saga_commands_and_the_registered_event_create_one_wallet(tmp_path):
                 what="the compensation",
             )
         finally:
-            worker.stop()
+            platform.stop()
     assert Wallet.objects.filter(user_id=by_saga).count() == 1
     assert Wallet.objects.get(user_id=by_event).balance == 0

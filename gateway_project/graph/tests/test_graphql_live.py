@@ -11,10 +11,10 @@ from pathlib import Path
 import grpc
 import pytest
 import requests
-from conftest import CLOSED, UPSTREAMS, Platform
+from conftest import CLOSED, UPSTREAMS, GatewayPlatform
 
 from common.paths import REPO_ROOT
-from common.testing.processes import Process, free_port, manage, web_process
+from common.testing.processes import Process, free_port, manage
 from common.testing.tokens import bearer, service_token
 
 USER = 4242
@@ -23,9 +23,9 @@ BROKE_USER = 4343
 
 @pytest.fixture(scope="module")
 def graph_platform():
-    var_dir = Path(tempfile.mkdtemp(prefix="gw-graph-"))
+    root = Path(tempfile.mkdtemp(prefix="gw-graph-"))
     with ExitStack() as stack:
-        platform = Platform(stack, var_dir, {})
+        platform = GatewayPlatform(stack, root)
         grpc_port = free_port()
         platform.extra_env.update(
             {
@@ -39,10 +39,10 @@ def graph_platform():
         manage("video", "migrate", "--noinput", env=platform.env())
         manage("video", "seed_demo_videos", "--owner-id", "1", env=platform.env(), timeout=300)
         argv = [sys.executable, "manage.py", "run_grpc_server", "--port", str(grpc_port)]
-        video_grpc = Process(
-            "video-grpc", argv, env=platform.env(), cwd=REPO_ROOT / "video_project", log_dir=var_dir
-        ).start()
-        stack.callback(video_grpc.stop)
+        cwd = REPO_ROOT / "video_project"
+        platform.track(
+            Process("video-grpc", argv, env=platform.env(), cwd=cwd, log_dir=platform.logs).start()
+        )
         grpc.channel_ready_future(grpc.insecure_channel(f"127.0.0.1:{grpc_port}")).result(60)
         platform.service("video")
         platform.service("billing")
@@ -50,15 +50,7 @@ def graph_platform():
         platform.service("streaming")
         for service in UPSTREAMS:
             platform.urls.setdefault(service, CLOSED)
-        platform.database("gateway")
-        env = platform.env()
-        manage("gateway", "migrate", "--noinput", env=env)
-        port = free_port()
-        platform.urls["gateway"] = f"http://127.0.0.1:{port}"
-        platform.start(
-            web_process("gateway", port, env=env, log_dir=var_dir),
-            f"{platform.urls['gateway']}/health",
-        )
+        platform.service("gateway")
         # Wallets as the registration saga (the gateway) creates them.
         gateway_token = service_token("gateway", audience="billing", scopes=["billing.accounts"])
         for user in (USER, BROKE_USER):
@@ -70,7 +62,7 @@ def graph_platform():
             )
             assert created.status_code == 201, created.text
         yield platform
-    shutil.rmtree(var_dir, ignore_errors=True)
+    shutil.rmtree(root, ignore_errors=True)
 
 
 def gql(platform, query: str, variables: dict | None = None, user: int | None = None) -> dict:
@@ -144,7 +136,7 @@ def test_stats_need_a_user_and_are_batched(graph_platform):
     platform_stats = gql(
         graph_platform, "{ platformStats { totalVideos totalViews activeStreams } }", user=USER
     )
-    log = Path(graph_platform.var_dir) / "analytics-web.log"
+    log = graph_platform.logs / "analytics-web.log"
     before = len(log.read_text().splitlines())
     nested = gql(
         graph_platform,

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import CLOSED, UPSTREAMS, Platform
+from conftest import CLOSED, UPSTREAMS, GatewayPlatform
 
-from common.testing.processes import BIN, Process, free_port, manage, web_process
+from common.testing.processes import BIN, Process, free_port
 from common.testing.tokens import bearer
 
 HERE = Path(__file__).resolve().parent
@@ -22,9 +22,9 @@ CALL_CAP = 20
 
 @pytest.fixture(scope="module")
 def live():
-    var_dir = Path(tempfile.mkdtemp(prefix="gw-graph-calls-"))
+    root = Path(tempfile.mkdtemp(prefix="gw-graph-calls-"))
     with ExitStack() as stack:
-        platform = Platform(stack, var_dir, {})
+        platform = GatewayPlatform(stack, root)
         port = free_port()
         argv = [
             str(BIN / "gunicorn"), "--chdir", str(HERE), "counting_upstream:app",
@@ -33,30 +33,23 @@ def live():
         ]  # fmt: skip
         upstream = f"http://127.0.0.1:{port}"
         platform.start(
-            Process("counting-upstream", argv, env=platform.env(), cwd=HERE, log_dir=var_dir),
+            Process("counting-upstream", argv, env=platform.env(), cwd=HERE, log_dir=platform.logs),
             f"{upstream}/health",
         )
         for service in ("video", "analytics", "billing", "streaming"):
             platform.urls[service] = upstream
         for service in UPSTREAMS:
             platform.urls.setdefault(service, CLOSED)
-        platform.database("gateway")
-        env = platform.env(
+        platform.service(
+            "gateway",
             GATEWAY_RATE_GENERAL="100000/m",
             GRAPHQL_MAX_UPSTREAM_CALLS=str(CALL_CAP),
             AUTH_GRPC_TARGET=CLOSED.removeprefix("http://"),
             VIDEO_GRPC_TARGET=CLOSED.removeprefix("http://"),
         )
-        manage("gateway", "migrate", "--noinput", env=env)
-        gateway_port = free_port()
-        platform.urls["gateway"] = f"http://127.0.0.1:{gateway_port}"
-        platform.start(
-            web_process("gateway", gateway_port, env=env, log_dir=var_dir),
-            f"{platform.urls['gateway']}/health/live",
-        )
         platform.urls["counting"] = upstream
         yield platform
-    shutil.rmtree(var_dir, ignore_errors=True)
+    shutil.rmtree(root, ignore_errors=True)
 
 
 def calls_of(live, send) -> tuple[requests.Response, list[dict]]:

@@ -18,7 +18,7 @@ def _calls(url: str, path: str = TAGGED, **headers) -> int:
 
 
 def _publish(platform, event_type: str) -> None:
-    with connect(platform.var_dir / "broker") as connection:
+    with connect(platform.var / "broker") as connection:
         connection.Producer().publish(
             {"type": event_type},
             exchange=EVENTS_EXCHANGE,

@@ -31,7 +31,7 @@ def test_replicas_take_turns_a_stopped_one_is_skipped_and_rejoins(platform, gate
 
     served_by = Counter(r.json()["pid"] for r in calls(10))
 
-    platform.stop("billing-echo")
+    platform.stop_process("billing-echo")
     after = calls(20)
     breakers = _breakers(url)
     stopped, alive = (breakers[f"billing@{urlsplit(u).netloc}"] for u in (first, second))
@@ -41,8 +41,8 @@ def test_replicas_take_turns_a_stopped_one_is_skipped_and_rejoins(platform, gate
     back = Counter(r.json()["pid"] for r in calls(10))
     rejoined = _breakers(url)[f"billing@{urlsplit(first).netloc}"]
 
-    platform.stop("billing-echo")
-    platform.stop("billing-echo-2")
+    platform.stop_process("billing-echo")
+    platform.stop_process("billing-echo-2")
     neither = calls(1)[0]
 
     assert sorted(served_by.values()) == [5, 5]
@@ -59,7 +59,7 @@ def test_replicas_take_turns_a_stopped_one_is_skipped_and_rejoins(platform, gate
 
 def test_health_checks_every_replica_and_names_the_one_that_is_down(platform, gateway):
     first, second = platform.upstream("billing", replicas=2).split(",")
-    platform.stop("billing-echo")
+    platform.stop_process("billing-echo")
     url = gateway()
 
     billing = requests.get(f"{url}/health", timeout=10).json()["upstreams"]["billing"]["http"]

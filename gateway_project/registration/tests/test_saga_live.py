@@ -11,10 +11,9 @@ from contextlib import ExitStack
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-import psycopg2
 import pytest
 import requests
-from conftest import CLOSED, UPSTREAMS, Platform
+from conftest import CLOSED, UPSTREAMS, GatewayPlatform
 from kombu import Connection, Queue
 
 from common.broker import connect
@@ -26,39 +25,24 @@ from common.testing.processes import (
     free_port,
     manage,
     wait_for,
-    web_process,
-    worker_process,
 )
 from common.testing.rabbitmq import private_vhost
 
 STEP_SERVICES = ("auth", "billing", "analytics")
 
 
-class SagaPlatform(Platform):
-    def worker(self, service: str, **extra_env):
-        env = self.env(**extra_env)
-        process = worker_process(service, env=env, log_dir=self.var_dir, concurrency=2)
-        process.start()
-        self.stack.callback(process.stop)
-        self.processes[f"{service}-worker"] = process
-        return process
-
+class SagaPlatform(GatewayPlatform):
     def restart_worker(self, service: str, **extra_env):
         self.processes.pop(f"{service}-worker").stop()
-        return self.worker(service, **extra_env)
-
-    def rows(self, service: str, sql: str, params: tuple) -> list:
-        with psycopg2.connect(self.databases[service]) as conn, conn.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchall()
+        return self.start_worker(service, **extra_env)
 
     def leftovers(self, email: str, user_id: int | None) -> dict:
-        users = self.rows("auth", "SELECT id FROM accounts_user WHERE email = %s", (email,))
+        users = self.query("auth", "SELECT id FROM accounts_user WHERE email = %s", (email,))
         ids = {user_id, *(u[0] for u in users)} - {None}
-        wallets = self.rows(
+        wallets = self.query(
             "billing", "SELECT user_id FROM wallets_wallet WHERE user_id = ANY(%s)", (list(ids),)
         )
-        profiles = self.rows(
+        profiles = self.query(
             "analytics",
             "SELECT user_id FROM insights_userstats WHERE profile_active AND user_id = ANY(%s)",
             (list(ids),),
@@ -68,9 +52,9 @@ class SagaPlatform(Platform):
 
 @pytest.fixture(scope="module")
 def saga_platform():
-    var_dir = Path(tempfile.mkdtemp(prefix="gw-saga-"))
+    root = Path(tempfile.mkdtemp(prefix="gw-saga-"))
     with ExitStack() as stack:
-        platform = SagaPlatform(stack, var_dir, {})
+        platform = SagaPlatform(stack, root)
         if backends.reachable(backends.amqp_url()):
             platform.extra_env["CELERY_BROKER_URL"] = stack.enter_context(private_vhost("gw-saga"))
         platform.extra_env.update(
@@ -84,28 +68,18 @@ def saga_platform():
                 "VIDEO_GRPC_TARGET": "127.0.0.1:9",
             }
         )
-        auth_port = free_port()
-        platform.urls["auth"] = f"http://127.0.0.1:{auth_port}"
+        platform.urls["auth"] = f"http://127.0.0.1:{free_port()}"
         for service in UPSTREAMS:
             platform.urls.setdefault(service, CLOSED)
         for service in ("gateway", *STEP_SERVICES):
             platform.database(service)
-            manage(service, "migrate", "--noinput", env=platform.env())
-            manage(service, "setup_broker", env=platform.env())
-        platform.start(
-            web_process("auth", auth_port, env=platform.env(), log_dir=var_dir),
-            f"{platform.urls['auth']}/health",
-        )
+        platform.prepare("gateway", *STEP_SERVICES)
+        platform.start_web("auth")
         for service in ("gateway", *STEP_SERVICES):
-            platform.worker(service)
-        port = free_port()
-        platform.urls["gateway"] = f"http://127.0.0.1:{port}"
-        platform.start(
-            web_process("gateway", port, env=platform.env(), log_dir=var_dir),
-            f"{platform.urls['gateway']}/health",
-        )
+            platform.start_worker(service)
+        platform.start_web("gateway")
         yield platform
-    shutil.rmtree(var_dir, ignore_errors=True)
+    shutil.rmtree(root, ignore_errors=True)
 
 
 def _register(platform, email: str, **extra) -> requests.Response:
@@ -119,7 +93,7 @@ def _peek(platform, queue: str) -> str:
     """The raw body of the next message on `queue`, left for the broker to redeliver."""
     broker = platform.env().get("CELERY_BROKER_URL", "filesystem://")
     if broker.startswith("filesystem"):
-        connection = connect(platform.var_dir / "broker")
+        connection = connect(platform.var / "broker")
     else:
         connection = Connection(broker)
     with connection:
@@ -131,7 +105,7 @@ def _peek(platform, queue: str) -> str:
 
 
 def _credential_ref(platform, saga_id: str) -> str:
-    rows = platform.rows(
+    rows = platform.query(
         "gateway", "SELECT credential_ref FROM registration_saga WHERE id = %s", (saga_id,)
     )
     return str(rows[0][0])
@@ -204,7 +178,7 @@ def test_invalid_registration_is_400_and_starts_nothing(saga_platform):
     assert response.status_code == 400
     fields = {d["field"] for d in response.json()["details"]}
     assert fields == {"email", "password"}
-    assert saga_platform.rows(
+    assert saga_platform.query(
         "gateway", "SELECT count(*) FROM registration_saga WHERE email = %s", ("not-an-email",)
     ) == [(0,)]
 
@@ -252,7 +226,7 @@ def test_gateway_worker_killed_mid_saga_then_restarted_completes_it(saga_platfor
         response = _register(saga_platform, email)
     finally:
         saga_platform.processes.pop("gateway-worker")
-        saga_platform.worker("gateway")
+        saga_platform.start_worker("gateway")
 
     assert response.status_code == 202
     assert response.headers["Location"] == f"/api/saga/{response.json()['sagaId']}"
@@ -281,7 +255,7 @@ def test_lost_step_message_is_resent_by_the_recovery_command(saga_platform):
         cwd = REPO_ROOT / "auth_project"
         subprocess.run(purge, env=saga_platform.env(), cwd=cwd, check=True, timeout=60)
     finally:
-        saga_platform.worker("auth")
+        saga_platform.start_worker("auth")
     stuck = requests.get(
         f"{saga_platform.urls['gateway']}/api/saga/{response.json()['sagaId']}", timeout=5
     )
@@ -311,7 +285,7 @@ def test_lost_step_message_is_resent_by_the_recovery_command(saga_platform):
 
 def test_auth_unable_to_take_the_password_is_503_and_starts_nothing(saga_platform):
     email = f"noauth-{uuid.uuid4().hex[:8]}@example.com"
-    saga_platform.stop("auth-web")
+    saga_platform.stop_process("auth-web")
     try:
         response = _register(saga_platform, email)
     finally:
@@ -320,7 +294,7 @@ def test_auth_unable_to_take_the_password_is_503_and_starts_nothing(saga_platfor
     assert response.status_code == 503, response.text
     assert response.json()["service"] == "auth"
     assert int(response.headers["Retry-After"]) >= 0
-    assert saga_platform.rows(
+    assert saga_platform.query(
         "gateway", "SELECT count(*) FROM registration_saga WHERE email = %s", (email,)
     ) == [(0,)]
     assert _register(saga_platform, email).status_code == 201  # and the next try goes through
@@ -341,7 +315,7 @@ def _rabbitmqctl(*args: str) -> None:
 def _secrets(platform, email: str, password: str) -> list[str]:
     """What must never be seen outside auth: the password, and the hash auth stored (whole,
     and its salt and digest on their own)."""
-    rows = platform.rows("auth", "SELECT password FROM accounts_user WHERE email = %s", (email,))
+    rows = platform.query("auth", "SELECT password FROM accounts_user WHERE email = %s", (email,))
     stored = rows[0][0]
     assert stored.startswith("argon2$argon2id$"), stored
     salt, digest = stored.split("$")[-2:]
@@ -425,7 +399,7 @@ def test_flower_asks_for_credentials_and_its_task_list_shows_no_secret(saga_plat
     ]  # fmt: skip
     credentials = ("operator", f"Flower-{uuid.uuid4().hex[:12]}")
     env = saga_platform.env(FLOWER_BASIC_AUTH=":".join(credentials))
-    flower = Process("flower", argv, env=env, cwd=REPO_ROOT, log_dir=saga_platform.var_dir)
+    flower = Process("flower", argv, env=env, cwd=REPO_ROOT, log_dir=saga_platform.logs)
     saga_platform.start(flower, f"{flower_url}/healthcheck")
     try:
         # Flower lists tasks from the workers' events: wait until it hears the auth worker.

@@ -21,7 +21,7 @@ def test_breaker_opens_when_upstream_stops_fails_fast_and_recovers(platform, gat
     url = gateway(STREAMIFY_BREAKER_FAIL_MAX=FAIL_MAX, STREAMIFY_BREAKER_RESET_SECONDS=RESET)
     assert requests.get(f"{url}/api/billing/ok", timeout=5).status_code == 201
 
-    platform.stop("billing-echo")
+    platform.stop_process("billing-echo")
     failures = [requests.get(f"{url}/api/billing/ok", timeout=5) for _ in range(FAIL_MAX)]
     rejected, timings = [], []
     for _ in range(20):
@@ -94,7 +94,7 @@ def test_stats_list_every_upstream_and_health_reports_them(platform, gateway):
 
 def test_health_is_503_when_the_gateway_cannot_reach_its_database(platform, gateway):
     url = gateway()
-    name = platform.databases["gateway"].rsplit("/", 1)[1]
+    name = platform.database_urls["gateway"].rsplit("/", 1)[1]
     conn = psycopg2.connect(f"{backends.postgres_url()}/postgres")
     conn.autocommit = True
     with conn.cursor() as cursor:

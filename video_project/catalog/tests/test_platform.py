@@ -21,16 +21,13 @@ from catalog import media
 from common.auth import keys
 from common.paths import REPO_ROOT
 from common.testing import backends
+from common.testing.platform import Platform
 from common.testing.postgres import temporary_databases
 from common.testing.processes import (
     BIN,
     Process,
     free_port,
-    manage,
     wait_for,
-    wait_http_ok,
-    web_process,
-    worker_process,
 )
 from common.testing.rabbitmq import private_vhost
 from common.testing.tokens import bearer
@@ -48,47 +45,34 @@ def platform():
         private_vhost() as amqp_url,
         tempfile.TemporaryDirectory(prefix="video-platform-") as tmp,
     ):
-        var = Path(tmp)
-        env = {
-            "PATH": os.environ["PATH"],
-            "HOME": os.environ.get("HOME", tmp),
-            "STREAMIFY_DEV": "1",
-            "STREAMIFY_VAR_DIR": str(var),
-            "STREAMIFY_MEDIA_ROOT": str(var / "media"),
-            "VIDEO_DATABASE_URL": urls["video"],
-            "CELERY_BROKER_URL": amqp_url,
-            "VIDEO_FFMPEG_THREADS": "2",
-            "VIDEO_MAX_UPLOAD_BYTES": str(20 * 1024 * 1024),
+        booted = Platform(Path(tmp), broker_url=amqp_url, database_urls=urls)
+        media_root = booted.var / "media"
+        booted.extra_env.update(
+            STREAMIFY_MEDIA_ROOT=str(media_root),
+            VIDEO_FFMPEG_THREADS="2",
+            VIDEO_MAX_UPLOAD_BYTES=str(20 * 1024 * 1024),
             # Verify tokens minted by this test process (common.testing.tokens).
-            "JWT_PUBLIC_KEY": keys.public_key(),
-        }
-        manage("video", "migrate", "--noinput", env=env)
-        manage("video", "setup_broker", env=env)
-        http_port, grpc_port = free_port(), free_port()
-        web = web_process("video", http_port, env=env, log_dir=var)
-        worker = worker_process("video", env=env, log_dir=var)
-        grpc_server = Process(
-            "video-grpc",
-            [str(BIN / "python"), "manage.py", "run_grpc_server", "--port", str(grpc_port)],
-            env=env,
-            cwd=REPO_ROOT / "video_project",
-            log_dir=var,
+            JWT_PUBLIC_KEY=keys.public_key(),
         )
-        processes = [web.start(), worker.start(), grpc_server.start()]
         try:
-            wait_http_ok(f"http://127.0.0.1:{http_port}/health", process=web, timeout=60)
+            booted.prepare("video")
+            booted.start_web("video")
+            booted.start_worker("video")
+            grpc_port = free_port()
+            argv = [str(BIN / "python"), "manage.py", "run_grpc_server", "--port", str(grpc_port)]
+            cwd = REPO_ROOT / "video_project"
+            booted.track(
+                Process("video-grpc", argv, env=booted.env(), cwd=cwd, log_dir=booted.logs).start()
+            )
             yield {
-                "http": f"http://127.0.0.1:{http_port}",
+                "http": booted.urls["video"],
                 "grpc": f"127.0.0.1:{grpc_port}",
-                "media": var / "media",
+                "media": media_root,
                 "database": urls["video"],
-                "processes": processes,
-                "env": env,
-                "var": var,
+                "platform": booted,
             }
         finally:
-            for process in processes:
-                process.stop()
+            booted.stop()
 
 
 def test_an_uploaded_clip_becomes_ready_and_is_served_over_http_and_grpc(platform, tmp_path):
@@ -118,7 +102,7 @@ def test_an_uploaded_clip_becomes_ready_and_is_served_over_http_and_grpc(platfor
     try:
         video = wait_for(ready, timeout=120, interval=0.5, what="video ready")
     except TimeoutError:
-        pytest.fail("not ready:\n" + "\n".join(p.log_tail() for p in platform["processes"]))
+        pytest.fail("not ready:\n" + platform["platform"].logs_tail())
     print(f"upload -> ready in {time.monotonic() - started:.1f}s")
     assert video["duration"] == pytest.approx(65, abs=0.5)
     thumbnail = requests.get(f"{base}{video['thumbnailUrl']}", timeout=5)
@@ -213,7 +197,7 @@ def test_a_worker_killed_mid_processing_leaves_no_half_video_and_the_task_is_red
             cursor.execute(f"SELECT {name} FROM catalog_video WHERE id = %s", [video_id])
             return cursor.fetchone()[0]
 
-    scratch = platform["var"] / "video-work"
+    scratch = platform["platform"].var / "video-work"
     wait_for(
         lambda: list(scratch.glob(f"video-{video_id}-*/hls/segment_0001.ts")),
         timeout=60,
@@ -222,14 +206,10 @@ def test_a_worker_killed_mid_processing_leaves_no_half_video_and_the_task_is_red
     )
 
     # When the worker is killed outright (no clean-up runs) and another one starts
-    worker = next(p for p in platform["processes"] if p.name == "video-worker")
-    worker.kill()
+    platform["platform"].processes["video-worker"].kill()
     assert column("status") == "processing"
     assert list(scratch.glob(f"video-{video_id}-*"))
-    replacement = worker_process(
-        "video", env=platform["env"], log_dir=platform["var"], name="video-worker-2"
-    ).start()
-    platform["processes"].append(replacement)
+    replacement = platform["platform"].start_worker("video", name="video-worker-2")
 
     # Then the unacknowledged task is redelivered and finishes the video, once
     def ready():
