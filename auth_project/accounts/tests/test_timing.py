@@ -1,6 +1,7 @@
-"""Login must not reveal whether an email has an account, by answer or by time."""
+"""Login must not reveal whether an email has an account, by answer or by time: an unknown
+e-mail costs the same hash verification a wrong password does (checked by the work done, not
+by a clock on a shared machine)."""
 
-import time
 from unittest import mock
 
 import pytest
@@ -33,20 +34,3 @@ def test_unknown_email_verifies_one_hash_of_the_configured_hasher():
     assert hashers.identify_hasher(dummy).algorithm == "argon2"
     assert hasher.decode(dummy)["params"] == hasher.decode(stored)["params"]
     assert not hasher.must_update(dummy)
-
-
-def test_unknown_email_and_wrong_password_take_comparable_time():
-    make_user(email="known@example.com")
-    samples = {"unknown@example.com": [], "known@example.com": []}
-
-    # Interleaved, and compared by their minimum: the cost itself, not the load of a shared box.
-    for _ in range(7):
-        for email, times in samples.items():
-            started = time.perf_counter()
-            with pytest.raises(services.InvalidCredentials):
-                services.user_authenticate(email=email, password="wrong-password")
-            times.append(time.perf_counter() - started)
-    unknown, known = min(samples["unknown@example.com"]), min(samples["known@example.com"])
-
-    # Without the dummy hash the unknown path is one query, ~100x faster; noise is < 2x.
-    assert 0.5 < unknown / known < 2.0, (unknown, known)

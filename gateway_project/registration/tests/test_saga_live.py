@@ -214,9 +214,26 @@ def test_failure_at_each_step_is_compensated_and_leaves_nothing(saga_platform, f
     assert failing.split(".")[-1] in doc["error"] and "failed on purpose" in doc["error"]
     statuses = {s["name"]: s["status"] for s in doc["steps"]}
     assert statuses[failing.split(".")[-1]] == "failed"
-    # user.registered may still be travelling to billing and analytics: wait for it to settle.
-    time.sleep(3)
+    # user.registered and user.deleted may still be travelling: wait until billing and
+    # analytics have applied every event auth published about this user, then look.
+    wait_for(
+        lambda: _applied_by_consumers(saga_platform, email),
+        timeout=30,
+        what="auth's events applied by billing and analytics",
+    )
     assert saga_platform.leftovers(email, None) == {"users": [], "wallets": [], "profiles": []}
+
+
+def _applied_by_consumers(platform, email: str) -> bool:
+    published = platform.query(
+        "auth", "SELECT id FROM events_outboxevent WHERE envelope->'data'->>'email' = %s", (email,)
+    )
+    ids = [str(row[0]) for row in published]
+    applied = "SELECT count(*) FROM events_inboxevent WHERE event_id = ANY(%s::uuid[])"
+    return all(
+        platform.query(service, applied, (ids,))[0][0] == len(ids)
+        for service in ("billing", "analytics")
+    )
 
 
 def test_gateway_worker_killed_mid_saga_then_restarted_completes_it(saga_platform):
