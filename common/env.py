@@ -7,19 +7,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 
 from common.paths import var_dir
-
-SERVICES = ("gateway", "auth", "video", "streaming", "billing", "analytics")
-
-DEFAULT_HTTP_PORTS = {
-    "gateway": 3000,
-    "auth": 3001,
-    "video": 3002,
-    "streaming": 3003,
-    "billing": 3004,
-    "analytics": 3005,
-}
-# The services that also answer gRPC, and on which port.
-DEFAULT_GRPC_PORTS = {"auth": 50051, "video": 50052}
+from common.service_registry import DEFAULT_HTTP_PORTS
 
 
 def flag(name: str, default: bool = False) -> bool:

@@ -2,7 +2,8 @@
 
 import os
 
-from common.env import SERVICES, service_url
+from common.env import service_url
+from common.service_registry import SERVICES
 
 
 def main(*, flower_login: str | None = None) -> None:

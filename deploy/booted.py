@@ -19,8 +19,8 @@ from pathlib import Path
 
 import requests
 
-from common.env import DEFAULT_HTTP_PORTS, SERVICES
 from common.paths import REPO_ROOT
+from common.service_registry import DEFAULT_HTTP_PORTS, SERVICES
 from common.testing.backends import environ_without_backends
 from common.testing.processes import cpu_seconds, descendants
 

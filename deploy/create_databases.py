@@ -5,7 +5,7 @@ import os
 import psycopg2
 from psycopg2 import sql
 
-from common.env import SERVICES
+from common.service_registry import SERVICES
 
 
 def main() -> None:

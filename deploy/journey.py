@@ -16,8 +16,9 @@ from datetime import UTC, datetime
 
 import requests
 
+from common.service_registry import UPSTREAMS
+
 ADMIN_EMAIL, ADMIN_PASSWORD = "admin@streamify.local", "streamify-admin"
-UPSTREAMS = ("auth", "video", "streaming", "billing", "analytics")
 
 
 class Journey:

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import yaml
 
-from common.env import DEFAULT_GRPC_PORTS, DEFAULT_HTTP_PORTS, SERVICES
 from common.media_storage import MEDIA_SERVICES
 from common.paths import REPO_ROOT
+from common.service_registry import DEFAULT_GRPC_PORTS, DEFAULT_HTTP_PORTS, SERVICES
 from deploy import processes
 
 K8S = REPO_ROOT / "deploy" / "k8s"

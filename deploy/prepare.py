@@ -9,8 +9,8 @@ starting the platform, not booting Django eighteen times in a row.
 import subprocess
 import sys
 
-from common.env import SERVICES
 from common.paths import REPO_ROOT
+from common.service_registry import SERVICES
 
 
 def main() -> int:

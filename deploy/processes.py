@@ -12,7 +12,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from common.env import DEFAULT_GRPC_PORTS, SERVICES, flag, secret
+from common.env import flag, secret
+from common.service_registry import DEFAULT_GRPC_PORTS, SERVICES
 
 BIN = Path(sys.executable).parent
 WORKER_THREADS = {"video": 2}  # ffmpeg is the work there; two at a time is plenty on 2 cores

@@ -19,8 +19,9 @@ import os
 import sys
 from pathlib import Path
 
-from common.env import DEFAULT_HTTP_PORTS, SERVICES, flag
+from common.env import flag
 from common.paths import REPO_ROOT
+from common.service_registry import DEFAULT_HTTP_PORTS, SERVICES
 
 
 def argv(service: str, *, port: int, host: str) -> list[str]:

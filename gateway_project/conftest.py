@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from common.service_registry import UPSTREAMS
 from common.testing.platform import CLOSED_URL, Platform
 from common.testing.postgres import temporary_databases
 from common.testing.processes import BIN, Process, free_port, manage
 
 HERE = Path(__file__).resolve().parent
-UPSTREAMS = ("auth", "video", "streaming", "billing", "analytics")
 CLOSED = CLOSED_URL
 
 

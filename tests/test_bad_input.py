@@ -22,9 +22,8 @@ from urllib.parse import quote
 import pytest
 import requests
 
-from tests.support.full_platform import UPSTREAMS, FullPlatform, booted_full_platform
-
-SERVICES = ("gateway", "auth", "video", "billing", "streaming", "analytics")
+from common.service_registry import SERVICES, UPSTREAMS
+from tests.support.full_platform import FullPlatform, booted_full_platform
 
 # Routes each service must publish with a body: the suite fails if one goes missing from the
 # schema (it would then be fuzzed no more).

@@ -10,9 +10,9 @@ from collections import Counter
 import pytest
 import yaml
 
-from common.env import DEFAULT_GRPC_PORTS, DEFAULT_HTTP_PORTS, SERVICES
 from common.media_storage import MEDIA_SERVICES
 from common.paths import REPO_ROOT
+from common.service_registry import DEFAULT_GRPC_PORTS, DEFAULT_HTTP_PORTS, SERVICES
 from deploy import k8s, processes
 from deploy import web as deploy_web
 

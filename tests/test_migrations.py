@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
-from common.env import SERVICES
 from common.paths import REPO_ROOT
+from common.service_registry import SERVICES
 from common.testing.backends import environ_without_backends
 
 

@@ -6,7 +6,7 @@ it checks balances and view counts exactly, and waits for analytics to catch up 
 
 import pytest
 
-from common.env import SERVICES
+from common.service_registry import SERVICES
 from common.testing.object_store import private_object_store
 from common.testing.processes import wait_for
 from common.testing.redis import private_redis

@@ -29,9 +29,9 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
-from common.env import SERVICES
+from common.service_registry import SERVICES, UPSTREAMS
 from common.testing.processes import manage
-from tests.support.full_platform import UPSTREAMS, FullPlatform, booted_full_platform
+from tests.support.full_platform import FullPlatform, booted_full_platform
 
 MAX_EXAMPLES = 10
 CONFIG = {

@@ -5,7 +5,7 @@ import json
 import pytest
 import requests
 
-from common.env import SERVICES
+from common.service_registry import SERVICES
 from common.testing.processes import wait_for
 from tests.support.tcp_proxy import TcpProxy
 from tests.test_event_backbone import run_in_service

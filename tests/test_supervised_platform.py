@@ -13,7 +13,7 @@ from pathlib import Path
 
 import requests
 
-from common.env import SERVICES
+from common.service_registry import SERVICES
 from common.testing.processes import descendants, wait_for
 from deploy.booted import booted_platform
 

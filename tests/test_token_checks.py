@@ -16,8 +16,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from common.auth import keys
-from common.env import SERVICES
 from common.paths import REPO_ROOT
+from common.service_registry import SERVICES
 from common.testing.processes import free_port, wait_for, web_process
 from common.testing.tokens import service_claims, service_key_env, service_token, user_claims
 

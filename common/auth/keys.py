@@ -17,8 +17,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from django.core.exceptions import ImproperlyConfigured
 
-from common.env import SERVICES, dev_mode
+from common.env import dev_mode
 from common.paths import var_dir
+from common.service_registry import SERVICES
 
 
 def _from_env(name: str) -> str | None:

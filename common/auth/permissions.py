@@ -2,7 +2,7 @@ from django.core.exceptions import ImproperlyConfigured
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import BasePermission
 
-from common.env import SERVICES
+from common.service_registry import SERVICES
 
 
 class IsInternalService(BasePermission):

@@ -6,7 +6,7 @@ from functools import cache
 import grpc
 
 from common.breakers.failures import TRANSIENT_GRPC_CODES
-from common.env import DEFAULT_GRPC_PORTS
+from common.service_registry import DEFAULT_GRPC_PORTS
 
 DEFAULT_TIMEOUT_SECONDS = 2.0
 

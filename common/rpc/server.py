@@ -14,7 +14,7 @@ from functools import wraps
 
 import grpc
 
-from common.env import DEFAULT_GRPC_PORTS
+from common.service_registry import DEFAULT_GRPC_PORTS
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 
 from common.auth import keys
-from common.env import SERVICES
+from common.service_registry import SERVICES
 
 ISSUER = "streamify-auth"
 AUDIENCE = "streamify"

@@ -9,7 +9,6 @@ import runpy
 import pytest
 from jsonschema import Draft202012Validator
 
-from common.env import SERVICES
 from common.events.contracts import (
     BUS_TYPES,
     CENTS,
@@ -25,6 +24,7 @@ from common.events.contracts import (
 )
 from common.events.topology import topic_matches
 from common.paths import REPO_ROOT
+from common.service_registry import SERVICES
 from common.testing.doc_tables import table_shown
 
 EVENTS_PAGE = REPO_ROOT / "docs" / "events.md"

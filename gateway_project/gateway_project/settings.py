@@ -27,16 +27,7 @@ MIDDLEWARE = [
     *MIDDLEWARE,  # noqa: F821 - defined by service_settings above
 ]
 
-# Upstreams the gateway fronts: URL prefix -> service (paths are forwarded unchanged).
-GATEWAY_ROUTES = {
-    "/api/auth/": "auth",
-    "/api/videos": "video",
-    "/api/stream/": "streaming",
-    "/api/billing/": "billing",
-    "/api/analytics/": "analytics",
-}
-GATEWAY_UPSTREAMS = ("auth", "video", "streaming", "billing", "analytics")
-GATEWAY_GRPC_UPSTREAMS = ("auth", "video")
+# The upstreams it fronts and their routes: common/service_registry.py.
 
 # Largest request body the gateway relays (video uploads); bigger -> 413 before any byte moves.
 GATEWAY_MAX_BODY_BYTES = int(os.environ.get("GATEWAY_MAX_BODY_BYTES", str(2 * 1024**3)))

@@ -1,7 +1,6 @@
 """OpenAPI: each service's drf-spectacular schema, fetched through its breaker, and one page
 (`/api/docs`, Swagger UI) with a drop-down over all of them."""
 
-from django.conf import settings
 from django.http import JsonResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET
@@ -10,12 +9,13 @@ from drf_spectacular.views import SpectacularSwaggerView
 
 from common import upstreams
 from common.errors import error_body
+from common.service_registry import UPSTREAMS
 
 
 @require_GET
 def service_schema(request, service: str):
     """`GET /api/schema/<service>`: that service's `/api/schema`, relayed as JSON."""
-    if service not in settings.GATEWAY_UPSTREAMS:
+    if service not in UPSTREAMS:
         return JsonResponse(error_body("Unknown service", [{"service": service}]), status=404)
     try:
         response = upstreams.request(
@@ -43,10 +43,7 @@ class PlatformDocsView(SpectacularSwaggerView):
 
     def _swagger_ui_settings(self, request) -> dict:
         urls = [{"url": reverse("schema") + "?format=json", "name": "gateway"}]
-        urls += [
-            {"url": reverse("service-schema", args=[s]), "name": s}
-            for s in settings.GATEWAY_UPSTREAMS
-        ]
+        urls += [{"url": reverse("service-schema", args=[s]), "name": s} for s in UPSTREAMS]
         return {"urls": urls, "deepLinking": True}
 
     def get(self, request, *args, **kwargs):

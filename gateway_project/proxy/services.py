@@ -19,6 +19,7 @@ from common.auth.authentication import token_user
 from common.conditional import client_holds
 from common.errors import error_body
 from common.payloads import MalformedBody
+from common.service_registry import ROUTES
 from proxy import edge_cache
 
 CHUNK_BYTES = 64 * 1024
@@ -59,7 +60,7 @@ class BodyIncomplete(Exception):
 
 def route_for(path: str) -> str | None:
     """The upstream service that owns `path`, or None (the gateway answers 404)."""
-    for prefix, service in settings.GATEWAY_ROUTES.items():
+    for prefix, service in ROUTES.items():
         bare = prefix.rstrip("/")
         if path == bare or path.startswith(bare + "/"):
             return service

@@ -10,6 +10,7 @@ from django.utils import timezone
 from common import breakers, upstreams
 from common.env import service_url
 from common.health import Memo, health_payload, ready_cache_seconds
+from common.service_registry import GRPC_SERVICES, UPSTREAMS
 
 HEALTH_TIMEOUT = (1.0, 2.0)
 
@@ -45,8 +46,8 @@ def ratelimit_key(group: str, request: HttpRequest) -> str:
 
 def breaker_stats() -> dict:
     """Every upstream's breaker: one per instance where `<SERVICE>_URL` lists several."""
-    names = [i.breaker for s in settings.GATEWAY_UPSTREAMS for i in upstreams.instances(s)]
-    names += [f"{s}-grpc" for s in settings.GATEWAY_GRPC_UPSTREAMS]
+    names = [i.breaker for s in UPSTREAMS for i in upstreams.instances(s)]
+    names += [f"{s}-grpc" for s in GRPC_SERVICES]
     return breakers.stats(names)
 
 
@@ -100,13 +101,13 @@ def _grpc_health(service: str) -> dict:
 
 
 def _upstreams_health() -> dict:
-    calls = sum(len(upstreams.instances(s)) for s in settings.GATEWAY_UPSTREAMS)
-    calls += len(settings.GATEWAY_GRPC_UPSTREAMS)
+    calls = sum(len(upstreams.instances(s)) for s in UPSTREAMS)
+    calls += len(GRPC_SERVICES)
     with ThreadPoolExecutor(max_workers=calls) as pool:
-        answers = {(s, "http"): _http_health(pool, s) for s in settings.GATEWAY_UPSTREAMS}
-        for service in settings.GATEWAY_GRPC_UPSTREAMS:
+        answers = {(s, "http"): _http_health(pool, s) for s in UPSTREAMS}
+        for service in GRPC_SERVICES:
             answers[(service, "grpc")] = pool.submit(_grpc_health, service).result
-    by_service = {service: {} for service in settings.GATEWAY_UPSTREAMS}
+    by_service = {service: {} for service in UPSTREAMS}
     for (service, kind), answer in answers.items():
         by_service[service][kind] = answer()
     return by_service
@@ -127,7 +128,7 @@ def platform_health() -> tuple[dict, bool]:
     checked = _upstreams.get()
     payload["upstreams"] = checked
     # The original's gateway named each upstream's base URL; its clients read them here.
-    payload["services"] = {s: service_url(s) for s in settings.GATEWAY_UPSTREAMS}
+    payload["services"] = {s: service_url(s) for s in UPSTREAMS}
     degraded = any(c["status"] != "up" for u in checked.values() for c in u.values())
     if healthy and degraded:
         payload["status"] = "degraded"

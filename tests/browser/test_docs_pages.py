@@ -3,6 +3,7 @@ with no console errors."""
 
 import pytest
 
+from common.service_registry import SERVICES, UPSTREAMS
 from tests.browser.steps import screenshot
 
 
@@ -12,7 +13,7 @@ def gateway(tmp_path_factory):
 
     platform = Platform(tmp_path_factory.mktemp("docs"), broker_url=None, database_urls={})
     platform.prepare("gateway")
-    platform.upstreams_closed("auth", "video", "streaming", "billing", "analytics")
+    platform.upstreams_closed(*UPSTREAMS)
     try:
         platform.start_web("gateway")
         yield platform
@@ -51,7 +52,7 @@ def test_swagger_ui_runs_offline_and_shows_the_gateway_s_routes(gateway, offline
     shot = screenshot(page, "swagger-ui")
 
     assert "Streamify gateway" in title
-    assert definitions == ["gateway", "auth", "video", "streaming", "billing", "analytics"]
+    assert definitions == list(SERVICES)
     assert "/api/saga/register" in routes
     assert watched.blocked == [] and watched.errors == []
     assert shot.stat().st_size > 10_000

@@ -19,7 +19,7 @@ import psycopg2
 import pytest
 import requests
 
-from common.env import DEFAULT_GRPC_PORTS, SERVICES
+from common.service_registry import DEFAULT_GRPC_PORTS, SERVICES
 from common.testing import backends
 from common.testing.platform import Platform
 from common.testing.postgres import temporary_databases
@@ -27,7 +27,6 @@ from common.testing.processes import free_port, manage, wait_for, wait_http_ok, 
 from common.testing.rabbitmq import private_vhost
 from common.testing.tokens import user_claims
 
-UPSTREAMS = ("auth", "video", "streaming", "billing", "analytics")
 DEMO_EMAIL, DEMO_PASSWORD = "demo@streamify.local", "streamify-demo"
 FUNDS = 100_000
 # Service tokens are short-lived: one is minted again once it is this old.

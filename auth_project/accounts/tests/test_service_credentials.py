@@ -24,8 +24,8 @@ from rest_framework.views import APIView
 from common.auth import keys, service_tokens
 from common.auth.authentication import ServiceTokenAuthentication
 from common.auth.permissions import IsInternalService
-from common.env import SERVICES
 from common.paths import REPO_ROOT
+from common.service_registry import SERVICES
 from common.testing.tokens import service_claims, service_token, user_token
 
 

@@ -10,7 +10,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from common.auth import keys
-from common.env import SERVICES
+from common.service_registry import SERVICES
 from common.testing.tokens import service_header
 from wallets import services
 from wallets.models import LedgerEntry, Wallet

@@ -11,9 +11,10 @@ from pathlib import Path
 import grpc
 import pytest
 import requests
-from conftest import CLOSED, UPSTREAMS, GatewayPlatform
+from conftest import CLOSED, GatewayPlatform
 
 from common.paths import REPO_ROOT
+from common.service_registry import UPSTREAMS
 from common.testing.processes import Process, free_port, manage
 from common.testing.tokens import bearer, service_token
 

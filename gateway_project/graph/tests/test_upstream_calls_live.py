@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import CLOSED, UPSTREAMS, GatewayPlatform
+from conftest import CLOSED, GatewayPlatform
 
+from common.service_registry import UPSTREAMS
 from common.testing.processes import BIN, Process, free_port
 from common.testing.tokens import bearer
 

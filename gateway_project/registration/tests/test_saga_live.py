@@ -13,11 +13,12 @@ from urllib.parse import unquote, urlparse
 
 import pytest
 import requests
-from conftest import CLOSED, UPSTREAMS, GatewayPlatform
+from conftest import CLOSED, GatewayPlatform
 from kombu import Connection, Queue
 
 from common.broker import connect
 from common.paths import REPO_ROOT
+from common.service_registry import UPSTREAMS
 from common.testing import backends
 from common.testing.processes import (
     BIN,
