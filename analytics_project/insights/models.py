@@ -104,6 +104,10 @@ class Checkpoint(models.Model):
         return f"{self.projector}@{self.position} (generation {self.generation_id})"
 
 
+def average(total: int, count: int) -> float:
+    return round(total / count, 2) if count else 0.0
+
+
 # Read models. `generation` is a plain integer (not a foreign key) so that dropping a retired
 # generation is one DELETE per table rather than an ORM cascade over millions of rows.
 
@@ -131,6 +135,17 @@ class VideoStats(models.Model):
 
     def __str__(self):
         return f"video {self.video_id} (generation {self.generation})"
+
+    @property
+    def average_watch_seconds(self) -> float:
+        return average(self.watch_seconds, self.views)
+
+    @property
+    def completion_rate(self) -> float:
+        """The share of the video an average view watched, 0..1."""
+        if not self.views or not self.duration:
+            return 0.0
+        return round(min(1.0, self.watch_seconds / (self.views * self.duration)), 2)
 
 
 class VideoViewer(models.Model):
@@ -178,6 +193,14 @@ class UserStats(models.Model):
     def __str__(self):
         return f"user {self.user_id} (generation {self.generation})"
 
+    @property
+    def average_watch_seconds(self) -> float:
+        return average(self.watch_seconds, self.views)
+
+    @property
+    def deleted(self) -> bool:
+        return self.deleted_at is not None
+
 
 class ViewRecord(models.Model):
     """One view in a user's history (dropped when the user is deleted; the counts stay)."""
@@ -223,6 +246,14 @@ class PlatformStats(models.Model):
 
     def __str__(self):
         return f"platform (generation {self.generation})"
+
+    @property
+    def average_watch_seconds(self) -> float:
+        return average(self.watch_seconds, self.views)
+
+    @property
+    def active_streams(self) -> int:
+        return max(self.streams_started - self.streams_ended, 0)
 
 
 class DailyMetric(models.Model):

@@ -21,10 +21,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.http import HttpResponse, HttpResponseNotModified
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.renderers import JSONRenderer
 
 from common.conditional import client_holds
 from common.lru import LRU
+from insights import selectors
+from insights.models import Checkpoint
 
 MAX_BYTES = 4 * 2**20
 MAX_ENTRIES = 4096
@@ -74,3 +78,40 @@ def cached_answer(
         response["Cache-Control"] = "public, no-cache"
         response["Surrogate-Key"] = SURROGATE_KEY
     return response
+
+
+def cached_read(
+    request,
+    query: str,
+    build,
+    *,
+    params: tuple = (),
+    reads: tuple[str, ...] = (Checkpoint.READ_MODELS,),
+    personal: bool = False,
+):
+    """Answer a read from the read cache: `build(snapshot)` runs only when the key is new.
+
+    The key is the query, its parameters, the caller when the answer is `personal`, and the
+    snapshot positions of the projections it `reads` (above).
+    """
+    snapshot = selectors.snapshot_current()
+    caller = int(request.user.id) if personal else None
+    key = (query, params, caller, snapshot.key(*reads))
+    return cached_answer(request, key=key, build=lambda: build(snapshot), personal=personal)
+
+
+# Every read answers with an ETag and may be revalidated with it.
+IF_NONE_MATCH = OpenApiParameter(
+    "If-None-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="The ETag of an earlier answer: 304 without a body if it is still current.",
+)
+NOT_MODIFIED = {304: OpenApiResponse(description="The If-None-Match ETag is still current.")}
+
+
+def read_schema(*, responses: dict, parameters: tuple = (), **kwargs):
+    """`extend_schema` for a cached read: If-None-Match accepted, 304 possible."""
+    return extend_schema(
+        parameters=[*parameters, IF_NONE_MATCH], responses={**responses, **NOT_MODIFIED}, **kwargs
+    )

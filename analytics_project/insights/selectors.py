@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.db import connection
-from django.db.models import Count, Max, OuterRef, Subquery
-from django.db.models.functions import TruncMonth, TruncWeek
+from django.db.models import Count, Max, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce, TruncMonth, TruncWeek
 
+from insights import responses
 from insights.models import (
     Checkpoint,
     DailyMetric,
@@ -24,7 +25,6 @@ from insights.models import (
     ViewRecord,
 )
 
-PERIODS = ("daily", "weekly", "monthly")
 DEFAULT_BUCKETS = {"daily": 30, "weekly": 12, "monthly": 12}
 MAX_BUCKETS = 400
 
@@ -43,22 +43,32 @@ class Snapshot:
         positions = tuple(self.positions.get(p, 0) for p in projectors)
         return (self.generation, self.from_time, *positions, self.head_position)
 
-    def freshness(self, projector: str) -> dict:
-        """Where the projection stands: `lagEvents` stored events it has not applied yet."""
+    def freshness(self, projector: str) -> "Freshness":
+        """Where the projection stands: `lag_events` stored events it has not applied yet."""
         position = self.positions.get(projector, 0)
         lag = 0
         if position < self.head_position:
             lag = StoredEvent.objects.filter(
                 position__gt=position, position__lte=self.head_position
             ).count()
-        return {
-            "generation": self.generation,
-            "projection": projector,
-            "position": position,
-            "headPosition": self.head_position,
-            "lagEvents": lag,
-            "fromTimestamp": self.from_time.isoformat() if self.from_time else None,
-        }
+        return Freshness(
+            generation=self.generation,
+            projection=projector,
+            position=position,
+            head_position=self.head_position,
+            lag_events=lag,
+            from_time=self.from_time,
+        )
+
+
+@dataclass(frozen=True)
+class Freshness:
+    generation: int
+    projection: str
+    position: int
+    head_position: int
+    lag_events: int
+    from_time: object
 
 
 def _checkpoint(projector: str) -> Subquery:
@@ -120,62 +130,31 @@ def snapshot_current() -> Snapshot:
     )
 
 
-def _iso(value) -> str | None:
-    return value.isoformat() if value else None
-
-
-def _average(total: int, count: int) -> float:
-    return round(total / count, 2) if count else 0.0
-
-
-def _completion(row: VideoStats) -> float:
-    """The share of the video an average view watched, 0..1."""
-    if not row.views or not row.duration:
-        return 0.0
-    return round(min(1.0, row.watch_seconds / (row.views * row.duration)), 2)
-
-
-def video_payload(row: VideoStats | None, video_id: int) -> dict:
-    """A video's figures; `totalRevenue`, `completionRate` and `lastUpdated` are the original
-    system's names, beside Streamify's `revenue` and `lastViewedAt`."""
-    row = row or VideoStats(video_id=video_id)
-    return {
-        "videoId": row.video_id,
-        "title": row.title,
-        "category": row.category,
-        "status": row.status,
-        "totalViews": row.views,
-        "uniqueViewers": row.unique_viewers,
-        "totalWatchTime": row.watch_seconds,
-        "averageWatchTime": _average(row.watch_seconds, row.views),
-        "revenue": row.revenue,
-        "totalRevenue": row.revenue,
-        "completionRate": _completion(row),
-        "lastViewedAt": _iso(row.last_viewed_at),
-        "lastUpdated": _iso(row.last_viewed_at),
+def _video_rows(snapshot: Snapshot, video_ids: list[int]) -> list[VideoStats]:
+    """The videos' rows in the order asked, a row of zeros for a video nobody watched."""
+    found = {
+        row.video_id: row
+        for row in VideoStats.objects.filter(generation=snapshot.generation, video_id__in=video_ids)
     }
+    return [found.get(video_id) or VideoStats(video_id=video_id) for video_id in video_ids]
 
 
 def video_stats_get(*, video_id: int, snapshot: Snapshot | None = None) -> dict:
     snapshot = snapshot or snapshot_current()
-    row = VideoStats.objects.filter(generation=snapshot.generation, video_id=video_id).first()
-    return {
-        **video_payload(row, video_id),
-        "freshness": snapshot.freshness(Checkpoint.READ_MODELS),
-    }
+    (row,) = _video_rows(snapshot, [video_id])
+    row.freshness = snapshot.freshness(Checkpoint.READ_MODELS)
+    return responses.VideoStatsReadSerializer(row).data
 
 
 def video_stats_list(*, video_ids: list[int], snapshot: Snapshot | None = None) -> dict:
     """Stats of several videos from one snapshot (zeros for a video nobody watched)."""
     snapshot = snapshot or snapshot_current()
-    rows = {
-        row.video_id: row
-        for row in VideoStats.objects.filter(generation=snapshot.generation, video_id__in=video_ids)
-    }
-    return {
-        "videos": [video_payload(rows.get(video_id), video_id) for video_id in video_ids],
-        "freshness": snapshot.freshness(Checkpoint.READ_MODELS),
-    }
+    return responses.VideoStatsListSerializer(
+        {
+            "videos": _video_rows(snapshot, video_ids),
+            "freshness": snapshot.freshness(Checkpoint.READ_MODELS),
+        }
+    ).data
 
 
 def user_profile_active(user_id: int) -> bool:
@@ -185,29 +164,6 @@ def user_profile_active(user_id: int) -> bool:
     ).exists()
 
 
-def user_summary(row: UserStats | None, user_id: int) -> dict:
-    """A user's figures; `videosWatched` (views), `totalTimeSpent`, `totalSpent` and
-    `lastUpdated` are the original system's names for figures Streamify also names its way."""
-    row = row or UserStats(user_id=user_id)
-    return {
-        "userId": row.user_id,
-        "profileActive": row.profile_active,
-        "deleted": row.deleted_at is not None,
-        "totalViews": row.views,
-        "videosWatched": row.views,
-        "totalWatchTime": row.watch_seconds,
-        "totalTimeSpent": row.watch_seconds,
-        "averageWatchTime": _average(row.watch_seconds, row.views),
-        "amountSpent": row.amount_spent,
-        "totalSpent": row.amount_spent,
-        "amountDeposited": row.amount_deposited,
-        "registeredAt": _iso(row.registered_at),
-        "lastLoginAt": _iso(row.last_login_at),
-        "lastViewedAt": _iso(row.last_viewed_at),
-        "lastUpdated": _iso(row.last_viewed_at),
-    }
-
-
 def user_history_get(
     *, user_id: int, limit: int = 50, offset: int = 0, snapshot: Snapshot | None = None
 ) -> dict:
@@ -215,67 +171,31 @@ def user_history_get(
     snapshot = snapshot or snapshot_current()
     g = snapshot.generation
     user = UserStats.objects.filter(generation=g, user_id=user_id).first()
-    views = list(
-        ViewRecord.objects.filter(generation=g, user_id=user_id).order_by("-position")[
-            offset : offset + limit
-        ]
+    user = user or UserStats(user_id=user_id)
+    titles = VideoStats.objects.filter(generation=g, video_id=OuterRef("video_id")).values("title")
+    user.history = (
+        ViewRecord.objects.filter(generation=g, user_id=user_id)
+        .annotate(title=Coalesce(Subquery(titles[:1]), Value("")))
+        .order_by("-position")[offset : offset + limit]
     )
-    titles = dict(
-        VideoStats.objects.filter(
-            generation=g, video_id__in={v.video_id for v in views}
-        ).values_list("video_id", "title")
-    )
-    return {
-        **user_summary(user, user_id),
-        "history": [
-            {
-                "videoId": v.video_id,
-                "title": titles.get(v.video_id, ""),
-                "watchTime": v.watch_seconds,
-                "sessionId": v.session_id or None,
-                "watchedAt": v.occurred_at.isoformat(),
-            }
-            for v in views
-        ],
-        "limit": limit,
-        "offset": offset,
-        "freshness": snapshot.freshness(Checkpoint.READ_MODELS),
-    }
+    user.limit, user.offset = limit, offset
+    user.freshness = snapshot.freshness(Checkpoint.READ_MODELS)
+    return responses.UserHistorySerializer(user).data
 
 
-def platform_payload(row: PlatformStats | None, *, videos_viewed: int = 0) -> dict:
-    """Platform figures; `totalVideosViewed`, `totalActiveUsers` (users who watched) and
-    `averageViewsPerVideo` (per video watched) are the original system's CQRS figures."""
-    row = row or PlatformStats()
-    return {
-        "totalVideosViewed": videos_viewed,
-        "totalActiveUsers": row.viewers,
-        "averageViewsPerVideo": _average(row.views, videos_viewed),
-        "totalUsers": row.users,
-        "totalVideos": row.videos,
-        "uniqueViewers": row.viewers,
-        "totalViews": row.views,
-        "totalWatchTime": row.watch_seconds,
-        "averageWatchTime": _average(row.watch_seconds, row.views),
-        "totalRevenue": row.revenue,
-        "totalCharges": row.charges,
-        "totalDeposits": row.deposits,
-        "streamsStarted": row.streams_started,
-        "streamsEnded": row.streams_ended,
-        "activeStreams": max(row.streams_started - row.streams_ended, 0),
-        "logins": row.logins,
-    }
-
-
-def platform_stats_get(*, snapshot: Snapshot | None = None) -> dict:
-    snapshot = snapshot or snapshot_current()
+def _platform_row(snapshot: Snapshot) -> PlatformStats:
+    """The platform's figures, with the videos watched at least once and their freshness."""
     g = snapshot.generation
     row = PlatformStats.objects.filter(generation=g).first()
     viewed = VideoStats.objects.filter(generation=g, views__gt=0).count() if row else 0
-    return {
-        **platform_payload(row, videos_viewed=viewed),
-        "freshness": snapshot.freshness(Checkpoint.READ_MODELS),
-    }
+    row = row or PlatformStats()
+    row.videos_viewed = viewed
+    row.freshness = snapshot.freshness(Checkpoint.READ_MODELS)
+    return row
+
+
+def platform_stats_get(*, snapshot: Snapshot | None = None) -> dict:
+    return responses.PlatformStatsSerializer(_platform_row(snapshot or snapshot_current())).data
 
 
 TOP_ORDER = {
@@ -285,15 +205,19 @@ TOP_ORDER = {
 }
 
 
-def video_top_list(*, by: str = "views", limit: int = 10, snapshot: Snapshot | None = None):
+def video_top_list(*, by: str, limit: int, snapshot: Snapshot) -> list[VideoStats]:
     """The best videos by views, watch time or revenue; deleted videos are left out."""
-    snapshot = snapshot or snapshot_current()
-    rows = (
+    return list(
         VideoStats.objects.filter(generation=snapshot.generation)
         .exclude(status="deleted")
         .order_by(*TOP_ORDER[by])[:limit]
     )
-    return [video_payload(row, row.video_id) for row in rows]
+
+
+def top_videos_get(*, by: str = "views", limit: int = 10, snapshot: Snapshot | None = None):
+    snapshot = snapshot or snapshot_current()
+    videos = video_top_list(by=by, limit=limit, snapshot=snapshot)
+    return responses.TopVideosSerializer({"videos": videos, "limit": limit, "by": by}).data
 
 
 # The original's revenue windows: today, the last 7 and the last 30 UTC days.
@@ -317,20 +241,16 @@ def revenue_get(
     *, today: date, limit: int = 10, offset: int = 0, snapshot: Snapshot | None = None
 ) -> dict:
     snapshot = snapshot or snapshot_current()
-    platform = platform_stats_get(snapshot=snapshot)
     by_video = VideoStats.objects.filter(generation=snapshot.generation, revenue__gt=0).order_by(
         "-revenue", "video_id"
     )[offset : offset + limit]
-    return {
-        "totalRevenue": platform["totalRevenue"],
-        "totalDeposits": platform["totalDeposits"],
-        **revenue_windows(today=today, generation=snapshot.generation),
-        "byVideo": [
-            {"videoId": v.video_id, "title": v.title, "revenue": v.revenue, "views": v.views}
-            for v in by_video
-        ],
-        "freshness": platform["freshness"],
-    }
+    return responses.RevenueSerializer(
+        {
+            "platform": _platform_row(snapshot),
+            "windows": revenue_windows(today=today, generation=snapshot.generation),
+            "by_video": by_video,
+        }
+    ).data
 
 
 def _bucket_start(period: str, day: date) -> date:
@@ -374,12 +294,11 @@ def report_default_range(*, period: str, today: date) -> tuple[date, date]:
     return first, today
 
 
-def report_get(*, period: str, start: date, end: date, snapshot: Snapshot | None = None) -> dict:
+def _report(*, period: str, start: date, end: date, snapshot: Snapshot) -> dict:
     """Figures per UTC day, ISO week or calendar month between `start` and `end` inclusive.
 
     Viewers are distinct users within each bucket (not the sum of the daily counts).
     """
-    snapshot = snapshot or snapshot_current()
     g = snapshot.generation
     buckets = report_buckets(period=period, start=start, end=end)
     first, last = buckets[0], _next_bucket(period, buckets[-1]) - timedelta(days=1)
@@ -410,8 +329,8 @@ def report_get(*, period: str, start: date, end: date, snapshot: Snapshot | None
     rows = [
         {
             "period": _bucket_label(period, b),
-            "start": b.isoformat(),
-            "end": (_next_bucket(period, b) - timedelta(days=1)).isoformat(),
+            "start": b,
+            "end": _next_bucket(period, b) - timedelta(days=1),
             **sums[b],
             "uniqueViewers": distinct.get(b, 0),
         }
@@ -419,37 +338,29 @@ def report_get(*, period: str, start: date, end: date, snapshot: Snapshot | None
     ]
     totals = {key: sum(r[key] for r in rows) for key in sums[buckets[0]]}
     totals["uniqueViewers"] = viewers.values("user_id").distinct().count()
-    return {
-        # The original's report figures, over the whole range; its users are the viewers.
-        "totalViews": totals["views"],
-        "totalUsers": totals["uniqueViewers"],
-        "totalRevenue": totals["revenue"],
-        "totalWatchTime": totals["watchTime"],
-        "period": period,
-        "from": first.isoformat(),
-        "to": last.isoformat(),
-        "rows": rows,
-        "totals": totals,
-        "freshness": snapshot.freshness(Checkpoint.DAILY_METRICS),
-    }
+    return {"period": period, "first": first, "last": last, "rows": rows, "totals": totals}
+
+
+def report_get(*, period: str, start: date, end: date, snapshot: Snapshot | None = None) -> dict:
+    snapshot = snapshot or snapshot_current()
+    report = _report(period=period, start=start, end=end, snapshot=snapshot)
+    report["freshness"] = snapshot.freshness(Checkpoint.DAILY_METRICS)
+    return responses.PeriodReportSerializer(report).data
 
 
 def dashboard_get(*, today: date, snapshot: Snapshot | None = None) -> dict:
     snapshot = snapshot or snapshot_current()
-    start = today - timedelta(days=6)
-    last_week = report_get(period="daily", start=start, end=today, snapshot=snapshot)
-    platform = platform_stats_get(snapshot=snapshot)
-    return {
-        # The original's dashboard figures, platform-wide.
-        "totalViews": platform["totalViews"],
-        "totalUsers": platform["totalUsers"],
-        "totalRevenue": platform["totalRevenue"],
-        "totalWatchTime": platform["totalWatchTime"],
-        "platform": platform,
-        "topVideos": video_top_list(by="views", limit=5, snapshot=snapshot),
-        "last7Days": last_week["rows"],
-        "freshness": {
-            Checkpoint.READ_MODELS: snapshot.freshness(Checkpoint.READ_MODELS),
-            Checkpoint.DAILY_METRICS: snapshot.freshness(Checkpoint.DAILY_METRICS),
-        },
-    }
+    last_week = _report(
+        period="daily", start=today - timedelta(days=6), end=today, snapshot=snapshot
+    )
+    return responses.DashboardSerializer(
+        {
+            "platform": _platform_row(snapshot),
+            "top_videos": video_top_list(by="views", limit=5, snapshot=snapshot),
+            "last_week": last_week["rows"],
+            "freshness": {
+                Checkpoint.READ_MODELS: snapshot.freshness(Checkpoint.READ_MODELS),
+                Checkpoint.DAILY_METRICS: snapshot.freshness(Checkpoint.DAILY_METRICS),
+            },
+        }
+    ).data

@@ -151,7 +151,7 @@ def test_video_lifecycle_counts_ready_videos_only():
 
     assert selectors.platform_stats_get()["totalVideos"] == 0
     assert selectors.video_stats_get(video_id=4)["status"] == "deleted"
-    assert selectors.video_top_list() == []
+    assert selectors.top_videos_get()["videos"] == []
 
 
 def test_profile_saga_steps_are_idempotent_by_saga_id():
