@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.http import FileResponse, HttpResponse, HttpResponseNotModified
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -15,8 +15,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog import selectors, services
-from catalog.models import Video, VideoStatus
+from catalog.models import Video
 from catalog.page_cache import Page, catalog_version, listings, viewer_scope
+from catalog.responses import (
+    VideoPageSerializer,
+    VideoSerializer,
+    VideoUpdatedSerializer,
+    VideoUploadedSerializer,
+)
 from catalog.uploads import upload_data
 from common import payloads
 from common.conditional import client_holds
@@ -65,35 +71,6 @@ class ListQuerySerializer(serializers.Serializer):
     )
 
 
-# Response shapes for the OpenAPI schema only: the answers are built by `services.video_payload`.
-
-
-class VideoSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    title = serializers.CharField()
-    description = serializers.CharField(allow_blank=True)
-    category = serializers.CharField()
-    duration = serializers.FloatField(allow_null=True, help_text="Seconds; null until probed.")
-    pricePerMinute = serializers.IntegerField(help_text="Cents per started minute.")
-    filename = serializers.CharField(
-        help_text="The file a player is served: the MP4 once ready, the upload before."
-    )
-    status = serializers.ChoiceField(choices=VideoStatus.choices)
-    uploadedBy = serializers.IntegerField()
-    thumbnailUrl = serializers.CharField(allow_null=True)
-    processingError = serializers.CharField(allow_null=True)
-    createdAt = serializers.DateTimeField()
-    updatedAt = serializers.DateTimeField()
-
-
-class VideoUpdatedSerializer(VideoSerializer):
-    message = serializers.CharField()
-
-
-class VideoUploadedSerializer(VideoUpdatedSerializer):
-    video = VideoSerializer(help_text="The same video again, where the original put it.")
-
-
 _BAD_TOKEN = {403: USER_TOKEN_ERRORS[403]}
 _VIDEO_HIDDEN = {404: "No such video, or it is not ready and not yours"}
 
@@ -124,15 +101,7 @@ class VideoListView(APIView):
         operation_id="videos_list",
         parameters=[ListQuerySerializer],
         responses={
-            200: inline_serializer(
-                "VideoPage",
-                {
-                    "videos": VideoSerializer(many=True),
-                    "total": serializers.IntegerField(),
-                    "page": serializers.IntegerField(),
-                    "limit": serializers.IntegerField(),
-                },
-            ),
+            200: VideoPageSerializer,
             **error_responses({400: "Invalid query parameters", **_BAD_TOKEN}),
         },
     )
@@ -146,12 +115,9 @@ class VideoListView(APIView):
             query.is_valid(raise_exception=True)
             params = query.validated_data
             videos, total = selectors.video_list(**viewer, **params)
-            body = {
-                "videos": [services.video_payload(video) for video in videos],
-                "total": total,
-                "page": params["page"],
-                "limit": params["limit"],
-            }
+            body = VideoPageSerializer(
+                {"videos": videos, "total": total, "page": params["page"], "limit": params["limit"]}
+            ).data
             page = listings.put(key, version, payloads.dumps(body))
         return _cached_answer(request, page, personal=key[0] != "public")
 
@@ -186,12 +152,8 @@ class VideoListView(APIView):
             )
         except services.UploadRejected as exc:
             raise ValidationError({"videoFile": [f"Not a playable video: {exc}"]}) from exc
-        payload = services.video_payload(video)
-        # The original answered `{message, video}`; its clients read those beside ours.
-        return Response(
-            {**payload, "message": "Video uploaded successfully", "video": payload},
-            status=status.HTTP_201_CREATED,
-        )
+        answer = VideoUploadedSerializer(video, context={"message": "Video uploaded successfully"})
+        return Response(answer.data, status=status.HTTP_201_CREATED)
 
 
 class VideoDetailView(APIView):
@@ -205,7 +167,7 @@ class VideoDetailView(APIView):
         responses={200: VideoSerializer, **error_responses({**_BAD_TOKEN, **_VIDEO_HIDDEN})},
     )
     def get(self, request, video_id: int):
-        return Response(services.video_payload(_visible_video(request, video_id)))
+        return Response(VideoSerializer(_visible_video(request, video_id)).data)
 
     @extend_schema(
         summary="Edit a video's fields (uploader only); every field is optional",
@@ -230,7 +192,8 @@ class VideoDetailView(APIView):
             video = services.video_update(
                 video_id=video_id, actor_id=request.user.id, **form.validated_data
             )
-        return Response({**services.video_payload(video), "message": "Video updated successfully"})
+        message = {"message": "Video updated successfully"}
+        return Response(VideoUpdatedSerializer(video, context=message).data)
 
     patch = put
 

@@ -3,7 +3,7 @@
 import grpc
 from django.utils import timezone
 
-from catalog import selectors, services
+from catalog import selectors
 from catalog.models import Video
 from common.rpc.protos import proto_modules
 from common.rpc.server import serving_status
@@ -25,7 +25,6 @@ _status_codes = status_codes(_refusal)
 
 
 def video_message(video: Video):
-    payload = services.video_payload(video)
     return video_pb2.Video(
         id=video.id,
         title=video.title,
@@ -33,17 +32,17 @@ def video_message(video: Video):
         category=video.category,
         duration=round(video.duration or 0),
         price_per_minute=video.price_per_minute,
-        filename=payload["filename"],
+        filename=video.filename,
         uploaded_by=video.uploaded_by,
-        created_at=payload["createdAt"],
-        updated_at=payload["updatedAt"],
+        created_at=video.created_at.isoformat(),
+        updated_at=video.updated_at.isoformat(),
         status=video.status,
         media_path=video.media_path,
         hls_path=video.hls_path,
         processing_error=video.processing_error,
         width=video.width or 0,
         height=video.height or 0,
-        thumbnail_url=payload["thumbnailUrl"] or "",
+        thumbnail_url=video.thumbnail_url or "",
         duration_seconds=video.duration or 0.0,
     )
 

@@ -1,3 +1,5 @@
+from pathlib import PurePath
+
 from django.db import models
 from django.db.models import Q
 
@@ -62,6 +64,15 @@ class Video(models.Model):
 
     def __str__(self):
         return f"{self.title} ({self.status})"
+
+    @property
+    def filename(self) -> str:
+        """The file a player is served: the playable MP4 once ready, the upload before."""
+        return PurePath(self.media_path or self.source_path).name
+
+    @property
+    def thumbnail_url(self) -> str | None:
+        return f"/api/videos/{self.id}/thumbnail" if self.thumbnail_path else None
 
 
 class CatalogVersion(models.Model):

@@ -7,7 +7,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from pathlib import Path, PurePath
+from pathlib import Path
 
 from django.conf import settings
 from django.core.files import File
@@ -210,30 +210,6 @@ def video_delete(*, video_id: int, actor_id: int | None = None, by_staff: bool =
         catalog_version_bump()
         publish("video.deleted", data)
         transaction.on_commit(lambda: _storage_delete_tree(f"videos/{video_id}"))
-
-
-def video_filename(video: Video) -> str:
-    """The name of the file a player is served: the playable MP4 once ready, the upload before."""
-    return PurePath(video.media_path or video.source_path).name
-
-
-def video_payload(video: Video) -> dict:
-    """The video as the REST API and the gateway show it."""
-    return {
-        "id": video.id,
-        "title": video.title,
-        "description": video.description,
-        "category": video.category,
-        "duration": video.duration,
-        "pricePerMinute": video.price_per_minute,
-        "filename": video_filename(video),
-        "status": video.status,
-        "uploadedBy": video.uploaded_by,
-        "thumbnailUrl": f"/api/videos/{video.id}/thumbnail" if video.thumbnail_path else None,
-        "processingError": video.processing_error or None,
-        "createdAt": video.created_at.isoformat(),
-        "updatedAt": video.updated_at.isoformat(),
-    }
 
 
 def _for_update(*, video_id: int, actor_id: int | None, by_staff: bool) -> Video:
