@@ -124,6 +124,13 @@ class StrictIntegerField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
+class IsoDateTimeField(serializers.DateTimeField):
+    """A time as Python's isoformat writes it (`+00:00`), the form Streamify's answers use."""
+
+    def to_representation(self, value):
+        return value.isoformat()
+
+
 class JSONRenderer(renderers.JSONRenderer):
     """DRF's JSON renderer on orjson (dates, UUIDs and decimals as DRF writes them)."""
 

@@ -9,16 +9,10 @@ Streamify's own for the same figure; their help text says so.
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from common.payloads import IsoDateTimeField
 from insights.models import average
 
 PERIODS = ("daily", "weekly", "monthly")
-
-
-class IsoDateTimeField(serializers.DateTimeField):
-    """A time as Python writes it (`+00:00`), as every analytics answer always has."""
-
-    def to_representation(self, value):
-        return value.isoformat()
 
 
 class FreshnessSerializer(serializers.Serializer):

@@ -7,8 +7,9 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import selectors, services
+from accounts import services
 from accounts.authentication import ActiveUserTokenAuthentication
+from accounts.responses import TokenPairSerializer, UserProfileSerializer, UserSerializer
 from accounts.serializers import (
     LoginSerializer,
     PendingCredentialSerializer,
@@ -52,28 +53,6 @@ class Unauthorized(APIException):
     default_code = "unauthorized"
 
 
-# Response shapes for the OpenAPI schema only: the answers are built by `selectors`.
-
-
-class UserPayloadSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    email = serializers.EmailField()
-    firstName = serializers.CharField()
-    lastName = serializers.CharField()
-
-
-class UserProfileSerializer(UserPayloadSerializer):
-    _id = serializers.IntegerField(help_text="`id` again, under the original system's name.")
-    isStaff = serializers.BooleanField()
-    createdAt = serializers.DateTimeField()
-    updatedAt = serializers.DateTimeField()
-
-
-class TokenPairSerializer(serializers.Serializer):
-    token = serializers.CharField(help_text="Access token (RS256 JWT) for `Authorization: Bearer`.")
-    refreshToken = serializers.CharField(help_text="Single use: refreshing rotates it.")
-
-
 def _parse(serializer_class, request) -> dict:
     serializer = serializer_class(data=request.data)
     serializer.is_valid(raise_exception=True)
@@ -95,7 +74,7 @@ class RegisterView(PublicView):
         summary="Create an account",
         request=RegisterSerializer,
         responses={
-            201: message_serializer("Registered", user=UserPayloadSerializer()),
+            201: message_serializer("Registered", user=UserSerializer()),
             **error_responses(
                 {400: "Invalid body", 409: "Email already registered", **BODY_TOO_LARGE}
             ),
@@ -113,7 +92,7 @@ class RegisterView(PublicView):
         except services.EmailTaken as exc:
             raise EmailTakenError() from exc
         return Response(
-            {"message": "User registered successfully", "user": selectors.user_payload(user)},
+            {"message": "User registered successfully", "user": UserSerializer(user).data},
             status=status.HTTP_201_CREATED,
         )
 
@@ -200,12 +179,12 @@ class VerifyView(UserView):
         summary="Check an access token and return its user",
         request=None,
         responses={
-            200: UserPayloadSerializer,
+            200: UserSerializer,
             **_ACTIVE_USER_ERRORS,
         },
     )
     def post(self, request):
-        return Response(selectors.user_payload(request.user))
+        return Response(UserSerializer(request.user).data)
 
     get = post
 
@@ -216,7 +195,7 @@ class ProfileView(UserView):
         responses={200: UserProfileSerializer, **_ACTIVE_USER_ERRORS},
     )
     def get(self, request):
-        return Response(selectors.user_profile(request.user))
+        return Response(UserProfileSerializer(request.user).data)
 
     @extend_schema(
         summary="Change the signed-in user's first and/or last name",
@@ -233,7 +212,7 @@ class ProfileView(UserView):
             user=request.user, first_name=data.get("firstName"), last_name=data.get("lastName")
         )
         return Response(
-            {"message": "Profile updated successfully", "user": selectors.user_profile(user)}
+            {"message": "Profile updated successfully", "user": UserProfileSerializer(user).data}
         )
 
     patch = put

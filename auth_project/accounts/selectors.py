@@ -90,24 +90,3 @@ def _message(detail) -> str:
     if isinstance(detail, dict):
         detail = detail.get("detail", "Invalid token")
     return str(detail)
-
-
-def user_payload(user: User) -> dict:
-    """The user as the REST API shows it."""
-    return {
-        "id": user.id,
-        "email": user.email,
-        "firstName": user.first_name,
-        "lastName": user.last_name,
-    }
-
-
-def user_profile(user: User) -> dict:
-    return {
-        **user_payload(user),
-        # The original's profile named the id `_id`; its clients (the profile page) read that.
-        "_id": user.id,
-        "isStaff": user.is_staff,
-        "createdAt": user.created_at.isoformat(),
-        "updatedAt": user.updated_at.isoformat(),
-    }

@@ -4,13 +4,7 @@ in the OpenAPI schema."""
 from rest_framework import serializers
 
 from catalog.models import Video, VideoStatus
-
-
-class IsoDateTimeField(serializers.DateTimeField):
-    """A time as Python writes it (`+00:00`), as the catalog has always answered."""
-
-    def to_representation(self, value):
-        return value.isoformat()
+from common.payloads import IsoDateTimeField
 
 
 class VideoSerializer(serializers.Serializer):
