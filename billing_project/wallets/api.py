@@ -23,7 +23,12 @@ from common.openapi import (
 )
 from common.payloads import MAX_BIGINT, StrictCharField, StrictIntegerField, StrictSerializer
 from wallets import selectors, services
-from wallets.models import LedgerEntry
+from wallets.responses import (
+    ChargedSerializer,
+    PostedSerializer,
+    RefundedSerializer,
+    TransactionPageSerializer,
+)
 
 MAX_KEY_LENGTH = 200
 
@@ -31,49 +36,6 @@ MAX_KEY_LENGTH = 200
 class Conflict(APIException):
     status_code = status.HTTP_409_CONFLICT
     default_code = "conflict"
-
-
-# Response shapes for the OpenAPI schema only: the answers are built by the views and `selectors`.
-
-
-class LedgerEntrySerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    type = serializers.ChoiceField(choices=LedgerEntry.Kind.choices)
-    amount = serializers.IntegerField(help_text="Cents: positive credits, negative charges.")
-    balanceAfter = serializers.IntegerField()
-    description = serializers.CharField(allow_blank=True)
-    videoId = serializers.IntegerField(allow_null=True)
-    sessionId = serializers.CharField(allow_null=True)
-    idempotencyKey = serializers.CharField(allow_null=True)
-    createdAt = serializers.DateTimeField()
-
-
-class PostedSerializer(serializers.Serializer):
-    """A charge (or the refund of one) and the wallet's balance after it."""
-
-    transactionId = serializers.IntegerField()
-    userId = serializers.IntegerField()
-    amount = serializers.IntegerField(help_text="Cents, always positive.")
-    balance = serializers.IntegerField()
-    remainingBalance = serializers.IntegerField(help_text="`balance`, the original's name.")
-    idempotencyKey = serializers.CharField()
-    replayed = serializers.BooleanField(help_text="True: the key was seen before, nothing moved.")
-
-
-class ChargedSerializer(PostedSerializer):
-    message = serializers.CharField()
-
-
-class RefundedSerializer(PostedSerializer):
-    """`refunded: false` alone when no charge has the key."""
-
-    refunded = serializers.BooleanField()
-
-    def get_fields(self):
-        fields = super().get_fields()
-        for name, field in fields.items():
-            field.required = name == "refunded"
-        return fields
 
 
 class InsufficientFundsSerializer(ErrorSerializer):
@@ -196,15 +158,7 @@ class TransactionsView(APIView):
         summary="The caller's ledger, newest first",
         parameters=[PageSerializer],
         responses={
-            200: inline_serializer(
-                "TransactionPage",
-                {
-                    "transactions": LedgerEntrySerializer(many=True),
-                    "total": serializers.IntegerField(),
-                    "limit": serializers.IntegerField(),
-                    "offset": serializers.IntegerField(),
-                },
-            ),
+            200: TransactionPageSerializer,
             **error_responses({400: "Invalid limit or offset", **USER_TOKEN_ERRORS}),
         },
     )
@@ -215,14 +169,8 @@ class TransactionsView(APIView):
         entries, total = selectors.ledger_list(
             user_id=_user_id(request), limit=limit, offset=offset
         )
-        return Response(
-            {
-                "transactions": [selectors.entry_payload(e) for e in entries],
-                "total": total,
-                "limit": limit,
-                "offset": offset,
-            }
-        )
+        page = {"transactions": entries, "total": total, "limit": limit, "offset": offset}
+        return Response(TransactionPageSerializer(page).data)
 
 
 class RevenueTotalView(APIView):
@@ -376,7 +324,7 @@ class ChargeView(InternalView):
         except services.IdempotencyConflict as exc:
             raise Conflict(str(exc)) from exc
         return Response(
-            {"message": "Charge successful", **_posted_payload(posted, user_id=data["userId"])},
+            ChargedSerializer(posted, context={"message": "Charge successful"}).data,
             status=status.HTTP_200_OK if posted.replayed else status.HTTP_201_CREATED,
         )
 
@@ -410,17 +358,4 @@ class RefundView(InternalView):
         )
         if posted is None:
             return Response({"refunded": False})
-        return Response({"refunded": True, **_posted_payload(posted, user_id=None)})
-
-
-def _posted_payload(posted: services.Posted, *, user_id: int | None) -> dict:
-    entry = posted.entry
-    return {
-        "transactionId": entry.id,
-        "userId": user_id if user_id is not None else entry.wallet.user_id,
-        "amount": abs(entry.amount),
-        "balance": entry.balance_after,
-        "remainingBalance": entry.balance_after,
-        "idempotencyKey": entry.idempotency_key,
-        "replayed": posted.replayed,
-    }
+        return Response({"refunded": True, **PostedSerializer(posted).data})

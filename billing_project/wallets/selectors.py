@@ -35,21 +35,6 @@ def revenue_total() -> dict:
     }
 
 
-def entry_payload(entry: LedgerEntry) -> dict:
-    """A ledger entry as the REST API shows it."""
-    return {
-        "id": entry.id,
-        "type": entry.kind,
-        "amount": entry.amount,
-        "balanceAfter": entry.balance_after,
-        "description": entry.description,
-        "videoId": entry.video_id,
-        "sessionId": entry.session_id or None,
-        "idempotencyKey": entry.idempotency_key,
-        "createdAt": entry.created_at.isoformat(),
-    }
-
-
 def wallet_ledger_mismatches() -> list[dict]:
     """Wallets whose balance is not the sum of their ledger (always empty unless someone wrote
     around the services)."""
