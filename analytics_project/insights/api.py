@@ -19,7 +19,7 @@ from common.openapi import (
     error_responses,
     message_serializer,
 )
-from insights import inputs, responses, selectors, services
+from insights import inputs, periods, responses, selectors, services
 from insights.inputs import parse
 from insights.models import Checkpoint
 from insights.readcache import cached_read, read_schema
@@ -135,7 +135,7 @@ class PeriodReportView(APIView):
                 "period",
                 OpenApiTypes.STR,
                 OpenApiParameter.PATH,
-                enum=list(selectors.PERIODS),
+                enum=list(periods.PERIODS),
                 description="Any other value is answered 400.",
             ),
             OpenApiParameter(
@@ -150,7 +150,7 @@ class PeriodReportView(APIView):
             **error_responses(
                 {
                     400: f"Unknown period, bad dates, from after to, or more than "
-                    f"{selectors.MAX_BUCKETS} buckets",
+                    f"{periods.MAX_BUCKETS} buckets",
                     **USER_TOKEN_ERRORS,
                 }
             ),

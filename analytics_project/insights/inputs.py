@@ -5,7 +5,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
 from common.payloads import MAX_BIGINT, StrictCharField, StrictIntegerField, StrictSerializer
-from insights import selectors
+from insights import periods, selectors
 
 
 def parse(serializer_class, data) -> dict:
@@ -25,7 +25,7 @@ class TopVideosQuerySerializer(serializers.Serializer):
 
 
 class ReportSerializer(serializers.Serializer):
-    period = serializers.ChoiceField(choices=selectors.PERIODS)
+    period = serializers.ChoiceField(choices=periods.PERIODS)
 
     def get_fields(self):
         # `from` is a Python keyword, so the seed-style query names are added here.
@@ -37,12 +37,12 @@ class ReportSerializer(serializers.Serializer):
     def validate(self, attrs):
         period = attrs["period"]
         end = attrs.get("to") or timezone.now().date()
-        start = attrs.get("from") or selectors.report_default_range(period=period, today=end)[0]
+        start = attrs.get("from") or periods.report_default_range(period=period, today=end)[0]
         if start > end:
             raise ValidationError({"from": ["must not be after 'to'"]})
-        buckets = selectors.report_buckets(period=period, start=start, end=end)
-        if len(buckets) > selectors.MAX_BUCKETS:
-            raise ValidationError({"from": [f"at most {selectors.MAX_BUCKETS} {period} buckets"]})
+        buckets = periods.report_buckets(period=period, start=start, end=end)
+        if len(buckets) > periods.MAX_BUCKETS:
+            raise ValidationError({"from": [f"at most {periods.MAX_BUCKETS} {period} buckets"]})
         return {"period": period, "start": start, "end": end}
 
 

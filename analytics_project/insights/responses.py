@@ -11,8 +11,7 @@ from rest_framework import serializers
 
 from common.payloads import IsoDateTimeField
 from insights.models import average
-
-PERIODS = ("daily", "weekly", "monthly")
+from insights.periods import PERIODS
 
 
 class FreshnessSerializer(serializers.Serializer):

@@ -12,7 +12,7 @@ from django.db import connection
 from django.db.models import Count, Max, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce, TruncMonth, TruncWeek
 
-from insights import responses
+from insights import periods, responses
 from insights.models import (
     Checkpoint,
     DailyMetric,
@@ -24,9 +24,6 @@ from insights.models import (
     VideoStats,
     ViewRecord,
 )
-
-DEFAULT_BUCKETS = {"daily": 30, "weekly": 12, "monthly": 12}
-MAX_BUCKETS = 400
 
 
 @dataclass(frozen=True)
@@ -253,61 +250,20 @@ def revenue_get(
     ).data
 
 
-def _bucket_start(period: str, day: date) -> date:
-    if period == "weekly":
-        return day - timedelta(days=day.weekday())
-    if period == "monthly":
-        return day.replace(day=1)
-    return day
-
-
-def _next_bucket(period: str, start: date) -> date:
-    if period == "weekly":
-        return start + timedelta(days=7)
-    if period == "monthly":
-        return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
-    return start + timedelta(days=1)
-
-
-def _bucket_label(period: str, start: date) -> str:
-    if period == "weekly":
-        year, week, _ = start.isocalendar()
-        return f"{year}-W{week:02d}"
-    if period == "monthly":
-        return start.strftime("%Y-%m")
-    return start.isoformat()
-
-
-def report_buckets(*, period: str, start: date, end: date) -> list[date]:
-    """Bucket start dates covering [start, end] (UTC days; weeks start on Monday)."""
-    buckets, current = [], _bucket_start(period, start)
-    while current <= end:
-        buckets.append(current)
-        current = _next_bucket(period, current)
-    return buckets
-
-
-def report_default_range(*, period: str, today: date) -> tuple[date, date]:
-    first = _bucket_start(period, today)
-    for _ in range(DEFAULT_BUCKETS[period] - 1):
-        first = _bucket_start(period, first - timedelta(days=1))
-    return first, today
-
-
 def _report(*, period: str, start: date, end: date, snapshot: Snapshot) -> dict:
     """Figures per UTC day, ISO week or calendar month between `start` and `end` inclusive.
 
     Viewers are distinct users within each bucket (not the sum of the daily counts).
     """
     g = snapshot.generation
-    buckets = report_buckets(period=period, start=start, end=end)
-    first, last = buckets[0], _next_bucket(period, buckets[-1]) - timedelta(days=1)
+    buckets = periods.report_buckets(period=period, start=start, end=end)
+    first, last = buckets[0], periods.next_bucket(period, buckets[-1]) - timedelta(days=1)
     sums = {
         b: {"views": 0, "watchTime": 0, "revenue": 0, "deposits": 0, "newUsers": 0, "streams": 0}
         for b in buckets
     }
     for row in DailyMetric.objects.filter(generation=g, day__gte=first, day__lte=last):
-        figures = sums[_bucket_start(period, row.day)]
+        figures = sums[periods.bucket_start(period, row.day)]
         figures["views"] += row.views
         figures["watchTime"] += row.watch_seconds
         figures["revenue"] += row.revenue
@@ -328,9 +284,9 @@ def _report(*, period: str, start: date, end: date, snapshot: Snapshot) -> dict:
     distinct = {(b.date() if hasattr(b, "date") else b): n for b, n in counted}
     rows = [
         {
-            "period": _bucket_label(period, b),
+            "period": periods.bucket_label(period, b),
             "start": b,
-            "end": _next_bucket(period, b) - timedelta(days=1),
+            "end": periods.next_bucket(period, b) - timedelta(days=1),
             **sums[b],
             "uniqueViewers": distinct.get(b, 0),
         }
