@@ -6,7 +6,6 @@ from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
-    extend_schema_field,
 )
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -21,9 +20,15 @@ from common.openapi import (
     UpstreamUnavailableSerializer,
     error_responses,
 )
-from playback import capabilities, clients, clock, paywall, selectors, services
-from playback.models import EndReason, SessionStatus, StreamSession
+from playback import capabilities, clients, paywall, selectors, services
 from playback.ranges import MalformedRange, UnsatisfiableRange
+from playback.responses import (
+    ActiveSessionsSerializer,
+    EndReasonField,
+    HeartbeatSerializer,
+    SessionEndedSerializer,
+    StreamStartedSerializer,
+)
 from playback.streaming import file_response
 
 
@@ -96,103 +101,6 @@ def _not_paid_yet(exc: paywall.NotPaidYet) -> Response:
         edgeSeconds=edge.edge_seconds,
         edgeByte=exc.edge_byte,
     )
-
-
-def _paid(session: StreamSession) -> dict:
-    edge = paywall.paid_edge_get(session=session)
-    return {"paidSeconds": edge.paid_seconds, "edgeSeconds": edge.edge_seconds}
-
-
-# Response shapes for the OpenAPI schema only: the answers are built by the views and `selectors`.
-
-SESSION_NUMBER_HELP = (
-    "The session's integer name, for clients of the original system's GraphQL; "
-    "`POST /api/stream/end/{number}` takes it too."
-)
-
-
-@extend_schema_field({"type": "string", "enum": EndReason.values}, component_name="EndReason")
-class EndReasonField(serializers.CharField):
-    pass
-
-
-class VideoDetailsSerializer(serializers.Serializer):
-    """The video as it was when the session started (from the video service)."""
-
-    id = serializers.IntegerField()
-    title = serializers.CharField()
-    description = serializers.CharField(allow_blank=True)
-    category = serializers.CharField()
-    duration = serializers.FloatField()
-    pricePerMinute = serializers.IntegerField()
-    filename = serializers.CharField()
-    status = serializers.CharField()
-    uploadedBy = serializers.IntegerField()
-    thumbnailUrl = serializers.CharField(allow_null=True)
-    createdAt = serializers.CharField()
-    updatedAt = serializers.CharField()
-
-
-class SessionSerializer(serializers.Serializer):
-    sessionId = serializers.UUIDField()
-    sessionNumber = serializers.IntegerField(help_text=SESSION_NUMBER_HELP)
-    userId = serializers.IntegerField()
-    videoId = serializers.IntegerField()
-    status = serializers.ChoiceField(choices=[SessionStatus.ACTIVE, SessionStatus.ENDED])
-    startedAt = serializers.DateTimeField()
-    lastHeartbeatAt = serializers.DateTimeField()
-    endedAt = serializers.DateTimeField(allow_null=True)
-    endReason = EndReasonField(allow_null=True)
-    watchedTime = serializers.FloatField(help_text="Billable seconds so far.")
-    minutesCharged = serializers.IntegerField()
-    pricePerMinute = serializers.IntegerField()
-    amountCharged = serializers.IntegerField()
-    streamUrl = serializers.CharField()
-    hlsUrl = serializers.CharField(allow_null=True)
-    videoDetails = VideoDetailsSerializer()
-
-
-class SessionEndedSerializer(SessionSerializer):
-    message = serializers.CharField()
-
-
-class MediaUrlsSerializer(serializers.Serializer):
-    streamUrl = serializers.CharField(
-        help_text="Signed URL of the progressive MP4 (byte ranges), bound to the session."
-    )
-    hlsUrl = serializers.CharField(
-        allow_null=True, help_text="Signed URL of the HLS master playlist, if rendered."
-    )
-    paidSeconds = serializers.FloatField(help_text="Seconds of media paid: 60 per minute.")
-    edgeSeconds = serializers.FloatField(
-        help_text="Media up to here may be fetched: the paid time plus the read-ahead."
-    )
-
-
-class StreamStartedSerializer(MediaUrlsSerializer):
-    sessionId = serializers.UUIDField()
-    sessionNumber = serializers.IntegerField(help_text=SESSION_NUMBER_HELP)
-    userId = serializers.IntegerField()
-    status = serializers.ChoiceField(choices=[SessionStatus.ACTIVE])
-    startedAt = serializers.DateTimeField()
-    videoDetails = VideoDetailsSerializer()
-    pricePerMinute = serializers.IntegerField()
-    minutesCharged = serializers.IntegerField()
-    charged = serializers.IntegerField()
-    balance = serializers.IntegerField(allow_null=True, help_text="Null for a free video.")
-
-
-class HeartbeatSerializer(MediaUrlsSerializer):
-    message = serializers.CharField()
-    sessionId = serializers.UUIDField()
-    watchedTime = serializers.FloatField()
-    charged = serializers.IntegerField()
-    minutesCharged = serializers.IntegerField()
-    balance = serializers.IntegerField(allow_null=True)
-
-
-class ActiveSessionsSerializer(serializers.Serializer):
-    sessions = SessionSerializer(many=True)
 
 
 class PaymentRequiredSerializer(ErrorSerializer):
@@ -326,22 +234,7 @@ class StartView(PlaybackView):
     )
     def post(self, request, video_id: int):
         session = services.session_start(user_id=_user_id(request), video_id=video_id)
-        return Response(
-            {
-                "sessionId": str(session.id),
-                "sessionNumber": session.number,
-                "userId": session.user_id,
-                "status": session.status,
-                "startedAt": session.started_at.isoformat(),
-                **capabilities.media_urls_sign(session=session, now=clock.now()),
-                **_paid(session),
-                "videoDetails": session.video,
-                "pricePerMinute": session.price_per_minute,
-                "minutesCharged": session.minutes_charged,
-                "charged": session.amount_charged,
-                "balance": session.last_balance,
-            }
-        )
+        return Response(StreamStartedSerializer(selectors.session_now(session)).data)
 
 
 class HeartbeatView(PlaybackView):
@@ -361,19 +254,8 @@ class HeartbeatView(PlaybackView):
     )
     def put(self, request, session_id):
         beat = services.session_heartbeat(session_id=session_id, user_id=_user_id(request))
-        session = beat.session
-        return Response(
-            {
-                "message": "Heartbeat successful",
-                "sessionId": str(session.id),
-                "watchedTime": round(beat.watched_seconds, 3),
-                "charged": session.amount_charged,
-                "minutesCharged": session.minutes_charged,
-                "balance": session.last_balance,
-                **capabilities.media_urls_sign(session=session, now=clock.now()),
-                **_paid(session),
-            }
-        )
+        now = selectors.session_now(beat.session, watched_seconds=beat.watched_seconds)
+        return Response(HeartbeatSerializer(now).data)
 
 
 class EndView(PlaybackView):
@@ -391,9 +273,7 @@ class EndView(PlaybackView):
     )
     def post(self, request, session_id):
         session = services.session_end(session_id=session_id, user_id=_user_id(request))
-        return Response(
-            {"message": "Stream session ended successfully", **selectors.session_payload(session)}
-        )
+        return Response(SessionEndedSerializer(selectors.session_now(session)).data)
 
 
 class ActiveSessionsView(PlaybackView):
@@ -404,7 +284,8 @@ class ActiveSessionsView(PlaybackView):
     )
     def get(self, request):
         sessions = selectors.session_list_active(user_id=_user_id(request))
-        return Response({"sessions": [selectors.session_payload(s) for s in sessions]})
+        views = [selectors.session_now(s) for s in sessions]
+        return Response(ActiveSessionsSerializer({"sessions": views}).data)
 
 
 @extend_schema(

@@ -2,6 +2,7 @@
 
 import posixpath
 import uuid
+from dataclasses import dataclass
 
 from django.core.exceptions import SuspiciousFileOperation
 
@@ -85,23 +86,24 @@ def _stored(relative: str) -> MediaObject:
         raise MediaMissing(relative) from exc
 
 
-def session_payload(session: StreamSession) -> dict:
-    """A session as the REST API shows it."""
-    until = session.ended_at or clock.now()
-    return {
-        "sessionId": str(session.id),
-        "sessionNumber": session.number,
-        "userId": session.user_id,
-        "videoId": session.video_id,
-        "status": session.status,
-        "startedAt": session.started_at.isoformat(),
-        "lastHeartbeatAt": session.last_heartbeat_at.isoformat(),
-        "endedAt": session.ended_at.isoformat() if session.ended_at else None,
-        "endReason": session.end_reason or None,
-        "watchedTime": round(billable_seconds(session, until=until), 3),
-        "minutesCharged": session.minutes_charged,
-        "pricePerMinute": session.price_per_minute,
-        "amountCharged": session.amount_charged,
-        **capabilities.media_urls_sign(session=session, now=clock.now()),
-        "videoDetails": session.video,
-    }
+@dataclass(frozen=True)
+class SessionNow:
+    """A session as one answer shows it: its signed media URLs, its paid edge and its billable
+    seconds, all taken at the same instant."""
+
+    session: StreamSession
+    urls: dict
+    edge: paywall.PaidEdge
+    watched_seconds: float
+
+
+def session_now(session: StreamSession, *, watched_seconds: float | None = None) -> SessionNow:
+    now = clock.now()
+    if watched_seconds is None:
+        watched_seconds = billable_seconds(session, until=session.ended_at or now)
+    return SessionNow(
+        session=session,
+        urls=capabilities.media_urls_sign(session=session, now=now),
+        edge=paywall.paid_edge_get(session=session),
+        watched_seconds=round(watched_seconds, 3),
+    )
