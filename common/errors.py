@@ -12,6 +12,31 @@ def error_body(message: str, details: list | None = None) -> dict:
     return {"error": message, "details": details or []}
 
 
+class DomainError(Exception):
+    """A refusal a service's own code raises; the one exception handler below answers it.
+
+    A subclass names its `status` and the envelope's `error` (`message`, else the exception's
+    text); `details()`, `fields()` (the documented answer's extra fields) and `headers()` add
+    to it. The view that called the service needs no try/except of its own.
+    """
+
+    status = 400
+    message: str | None = None
+
+    def details(self) -> list[dict]:
+        return []
+
+    def fields(self) -> dict:
+        return {}
+
+    def headers(self) -> dict:
+        return {}
+
+    def as_response(self) -> Response:
+        body = {**error_body(self.message or str(self), self.details()), **self.fields()}
+        return Response(body, status=self.status, headers=self.headers())
+
+
 def flatten_details(detail, prefix: str = "") -> list[dict]:
     """Turn DRF's nested error dict/list into `[{"field": ..., "message": ...}]`."""
     if isinstance(detail, dict):
@@ -51,9 +76,10 @@ def close_if_body_unread(request, response):
 
 
 def exception_handler(exc, context):
-    """DRF's handler, reshaped; an upstream that cannot answer is a 503 with Retry-After;
-    anything else DRF does not know stays a 500 (it is a bug)."""
-    if isinstance(exc, UpstreamUnavailable):
+    """DRF's handler, reshaped; a `DomainError` is answered as it says, an upstream that
+    cannot answer is a 503 with Retry-After; anything else DRF does not know stays a 500 (it is
+    a bug)."""
+    if isinstance(exc, DomainError | UpstreamUnavailable):
         return close_if_body_unread(context["request"], exc.as_response())
     response = drf_exception_handler(exc, context)
     if response is None:

@@ -1,4 +1,5 @@
-"""REST adapters of the streaming service; domain errors become status codes in `PlaybackView`."""
+"""REST adapters of the streaming service; its refusals are `DomainError`s, answered by the one
+exception handler (`common.errors`) with the status each names."""
 
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
@@ -12,7 +13,6 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.errors import error_body
 from common.openapi import (
     RETRY_AFTER,
     USER_TOKEN_ERRORS,
@@ -20,8 +20,7 @@ from common.openapi import (
     UpstreamUnavailableSerializer,
     error_responses,
 )
-from playback import capabilities, clients, paywall, selectors, services
-from playback.ranges import MalformedRange, UnsatisfiableRange
+from playback import capabilities, paywall, selectors, services
 from playback.responses import (
     ActiveSessionsSerializer,
     EndReasonField,
@@ -30,77 +29,6 @@ from playback.responses import (
     StreamStartedSerializer,
 )
 from playback.streaming import file_response
-
-
-def _error(code: int, message: str, **extra) -> Response:
-    return Response({**error_body(message), **extra}, status=code)
-
-
-class PlaybackView(APIView):
-    """Maps every playback error to its HTTP answer, once for all views."""
-
-    def handle_exception(self, exc):
-        if isinstance(exc, services.SessionNotFound):
-            return _error(404, "Session not found")
-        if isinstance(exc, clients.VideoNotFound):
-            return _error(404, "Video not found")
-        if isinstance(exc, services.SessionEnded):
-            return _error(410, "Session has ended", reason=exc.session.end_reason)
-        if isinstance(exc, services.VideoNotReady):
-            return _error(409, str(exc))
-        if isinstance(exc, services.PaymentRequired):
-            return _error(
-                402,
-                "Insufficient funds",
-                balance=exc.balance,
-                sessionEnded=exc.session is not None,
-            )
-        if isinstance(exc, clients.BillingRefused):
-            # Billing rejected a request we built: our bug, reported as a bad upstream exchange.
-            return _error(
-                502, "Billing refused the charge request", details=[{"message": str(exc)}]
-            )
-        if isinstance(exc, paywall.NotPaidYet):
-            return _not_paid_yet(exc)
-        if isinstance(exc, capabilities.MediaUrlRefused):
-            return _error(
-                403,
-                "Media URL refused",
-                details=[
-                    {
-                        "message": f"{exc}: use the streamUrl or hlsUrl of the session's start "
-                        "or of its latest heartbeat"
-                    }
-                ],
-            )
-        if isinstance(exc, selectors.MediaMissing):
-            return _error(404, "Media file not found")
-        if isinstance(exc, MalformedRange):
-            return _error(400, "Malformed Range header", details=[{"range": str(exc)}])
-        if isinstance(exc, UnsatisfiableRange):
-            response = _error(416, "Range not satisfiable", size=exc.size)
-            response["Content-Range"] = f"bytes */{exc.size}"
-            return response
-        return super().handle_exception(exc)
-
-
-def _not_paid_yet(exc: paywall.NotPaidYet) -> Response:
-    edge = exc.edge
-    return _error(
-        402,
-        "Not paid that far yet",
-        details=[
-            {
-                "message": f"{edge.paid_seconds:g} s of this {edge.duration_seconds:g} s video "
-                f"are paid; media up to {edge.edge_seconds:g} s (the paid time plus the "
-                "read-ahead) may be fetched. The heartbeat that pays the next minute moves "
-                "the edge."
-            }
-        ],
-        paidSeconds=edge.paid_seconds,
-        edgeSeconds=edge.edge_seconds,
-        edgeByte=exc.edge_byte,
-    )
 
 
 class PaymentRequiredSerializer(ErrorSerializer):
@@ -213,7 +141,7 @@ def _user_id(request) -> int:
     return int(request.user.id)
 
 
-class StartView(PlaybackView):
+class StartView(APIView):
     @extend_schema(
         summary="Start watching a ready video; its first minute is charged now",
         description="No session is kept when the first minute cannot be charged.",
@@ -237,7 +165,7 @@ class StartView(PlaybackView):
         return Response(StreamStartedSerializer(selectors.session_now(session)).data)
 
 
-class HeartbeatView(PlaybackView):
+class HeartbeatView(APIView):
     @extend_schema(
         summary="Keep a session alive and charge every minute now due",
         description="A session silent past the idle timeout, or whose wallet cannot pay a "
@@ -258,7 +186,7 @@ class HeartbeatView(PlaybackView):
         return Response(HeartbeatSerializer(now).data)
 
 
-class EndView(PlaybackView):
+class EndView(APIView):
     @extend_schema(
         summary="End a session, charging what is due",
         description="Ending an ended session answers it unchanged. When the wallet cannot pay "
@@ -276,7 +204,7 @@ class EndView(PlaybackView):
         return Response(SessionEndedSerializer(selectors.session_now(session)).data)
 
 
-class ActiveSessionsView(PlaybackView):
+class ActiveSessionsView(APIView):
     @extend_schema(
         summary="The caller's live sessions, newest first",
         description="Active sessions whose last heartbeat is within the idle timeout.",
@@ -309,7 +237,7 @@ class ActiveSessionsView(PlaybackView):
         ),
     ],
 )
-class MediaView(PlaybackView):
+class MediaView(APIView):
     """Media of a live session at its signed URL (`playback.capabilities`), only as far as it
     is paid (`playback.paywall`). A video element sends no Authorization header: the signed URL
     is the capability, and no user token is read."""

@@ -33,6 +33,16 @@ MP4, HLS = "mp4", "hls"
 class MediaUrlRefused(PlaybackError):
     """The media URL is unsigned, expired, or signed for another session or scope (403)."""
 
+    status, message = 403, "Media URL refused"
+
+    def details(self) -> list[dict]:
+        return [
+            {
+                "message": f"{self}: use the streamUrl or hlsUrl of the session's start "
+                "or of its latest heartbeat"
+            }
+        ]
+
 
 def _signature(session_id: uuid.UUID, scope: str, expires: int) -> str:
     signer = signing.Signer(

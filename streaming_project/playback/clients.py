@@ -13,6 +13,7 @@ from django.conf import settings
 from common import upstreams
 from common.auth.service_tokens import authorization_header
 from common.breakers import UpstreamUnavailable, guarded
+from common.errors import DomainError
 from common.rpc.client import channel_to, target_of
 from common.rpc.protos import proto_modules
 
@@ -20,8 +21,8 @@ VIDEO_BREAKER = "video-grpc"
 BILLING = "billing"
 
 
-class VideoNotFound(Exception):
-    pass
+class VideoNotFound(DomainError):
+    status, message = 404, "Video not found"
 
 
 class InsufficientFunds(Exception):
@@ -30,8 +31,14 @@ class InsufficientFunds(Exception):
         self.balance = balance
 
 
-class BillingRefused(Exception):
-    """Billing answered a 4xx other than 402: a bug on our side, never retried blindly."""
+class BillingRefused(DomainError):
+    """Billing answered a 4xx other than 402: a bug on our side, never retried blindly, and
+    answered as a bad upstream exchange."""
+
+    status, message = 502, "Billing refused the charge request"
+
+    def details(self) -> list[dict]:
+        return [{"message": str(self)}]
 
 
 @dataclass(frozen=True)

@@ -44,9 +44,30 @@ class PaidEdge:
 class NotPaidYet(PlaybackError):
     """The media asked for lies past the paid edge (402); `edge_byte` for a byte range."""
 
+    status, message = 402, "Not paid that far yet"
+
     def __init__(self, edge: PaidEdge, *, edge_byte: int | None = None):
         super().__init__(f"media past {edge.edge_seconds:g} s is not paid yet")
         self.edge, self.edge_byte = edge, edge_byte
+
+    def details(self) -> list[dict]:
+        edge = self.edge
+        return [
+            {
+                "message": f"{edge.paid_seconds:g} s of this {edge.duration_seconds:g} s video "
+                f"are paid; media up to {edge.edge_seconds:g} s (the paid time plus the "
+                "read-ahead) may be fetched. The heartbeat that pays the next minute moves "
+                "the edge."
+            }
+        ]
+
+    def fields(self) -> dict:
+        edge = self.edge
+        return {
+            "paidSeconds": edge.paid_seconds,
+            "edgeSeconds": edge.edge_seconds,
+            "edgeByte": self.edge_byte,
+        }
 
 
 def paid_edge_get(*, session: StreamSession) -> PaidEdge:

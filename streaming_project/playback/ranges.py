@@ -7,19 +7,34 @@ request may be answered with the whole file (200), which the RFC allows.
 import re
 from dataclasses import dataclass
 
+from common.errors import DomainError
+
 _SINGLE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
-class MalformedRange(ValueError):
+class MalformedRange(DomainError, ValueError):
     """Not a byte-range header this server understands (answered 400)."""
 
+    status, message = 400, "Malformed Range header"
 
-class UnsatisfiableRange(ValueError):
+    def details(self) -> list[dict]:
+        return [{"range": str(self)}]
+
+
+class UnsatisfiableRange(DomainError, ValueError):
     """A well-formed range that lies outside the file (answered 416 with the size)."""
+
+    status, message = 416, "Range not satisfiable"
 
     def __init__(self, header: str, size: int):
         super().__init__(header)
         self.size = size
+
+    def fields(self) -> dict:
+        return {"size": self.size}
+
+    def headers(self) -> dict:
+        return {"Content-Range": f"bytes */{self.size}"}
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.core.exceptions import SuspiciousFileOperation
 
 from common import media_storage
+from common.errors import DomainError
 from common.media_storage import MediaObject
 from playback import capabilities, clock, hls, paywall
 from playback.models import SessionStatus, StreamSession
@@ -22,8 +23,10 @@ HLS_CONTENT_TYPES = {
 }
 
 
-class MediaMissing(Exception):
+class MediaMissing(DomainError):
     """The session's file is not in the media storage (or its name escapes its folder)."""
+
+    status, message = 404, "Media file not found"
 
 
 def session_list_active(*, user_id: int) -> list[StreamSession]:

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 
+from common.errors import DomainError
 from common.events import publish
 from playback import clients, clock
 from playback.models import EndReason, SessionStatus, StreamSession
@@ -27,30 +28,40 @@ logger = logging.getLogger(__name__)
 MICROSECONDS_PER_MINUTE = 60_000_000
 
 
-class PlaybackError(Exception):
+class PlaybackError(DomainError):
     """A request the session refuses (an ending it caused is kept, nothing else changes)."""
 
 
 class SessionNotFound(PlaybackError):
-    pass
+    status, message = 404, "Session not found"
 
 
 class SessionEnded(PlaybackError):
+    status, message = 410, "Session has ended"
+
     def __init__(self, session: StreamSession):
         super().__init__(f"session {session.id} has ended ({session.end_reason})")
         self.session = session
 
+    def fields(self) -> dict:
+        return {"reason": self.session.end_reason}
+
 
 class VideoNotReady(PlaybackError):
-    pass
+    status = 409
 
 
 class PaymentRequired(PlaybackError):
     """The wallet cannot pay the minute now due; the session (if any) has been ended."""
 
+    status, message = 402, "Insufficient funds"
+
     def __init__(self, balance: int | None, session: StreamSession | None = None):
         super().__init__(f"insufficient funds (balance {balance})")
         self.balance, self.session = balance, session
+
+    def fields(self) -> dict:
+        return {"balance": self.balance, "sessionEnded": self.session is not None}
 
 
 @dataclass(frozen=True)
