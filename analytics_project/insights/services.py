@@ -31,6 +31,7 @@ from django.db.models import Max, Subquery
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from common.errors import DomainError
 from common.events import publish
 from insights import sql_projection
 from insights.bulk import rows_insert
@@ -65,8 +66,10 @@ APPEND_LOCK = 0x616E616C79746963
 PROJECTIONS_ADVANCED = "analytics.projections.advanced"
 
 
-class ReplaySuperseded(Exception):
+class ReplaySuperseded(DomainError):
     """A newer replay started while this one was building; this one's generation is dropped."""
+
+    status, message = 409, "A newer replay started and superseded this one"
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.exceptions import APIException, NotFound
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -31,26 +31,6 @@ from common.payloads import MAX_BIGINT
 
 DELETE_USERS_SCOPE = "users:delete"
 CREATE_USERS_SCOPE = "users:create"
-
-
-class EmailTakenError(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "Email already registered"
-    default_code = "email_taken"
-
-
-class CredentialAlreadyStagedError(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "This saga already handed over its password"
-    default_code = "credential_already_staged"
-
-
-class Unauthorized(APIException):
-    """401 from a public view (DRF would turn AuthenticationFailed into 403 there)."""
-
-    status_code = status.HTTP_401_UNAUTHORIZED
-    default_detail = "Invalid credentials"
-    default_code = "unauthorized"
 
 
 def _parse(serializer_class, request) -> dict:
@@ -82,15 +62,12 @@ class RegisterView(PublicView):
     )
     def post(self, request):
         data = _parse(RegisterSerializer, request)
-        try:
-            user = services.user_register(
-                email=data["email"],
-                password=data["password"],
-                first_name=data["firstName"],
-                last_name=data["lastName"],
-            )
-        except services.EmailTaken as exc:
-            raise EmailTakenError() from exc
+        user = services.user_register(
+            email=data["email"],
+            password=data["password"],
+            first_name=data["firstName"],
+            last_name=data["lastName"],
+        )
         return Response(
             {"message": "User registered successfully", "user": UserSerializer(user).data},
             status=status.HTTP_201_CREATED,
@@ -112,10 +89,7 @@ class LoginView(PublicView):
     )
     def post(self, request):
         data = _parse(LoginSerializer, request)
-        try:
-            pair = services.user_login(email=data["email"], password=data["password"])
-        except services.InvalidCredentials as exc:
-            raise Unauthorized("Invalid email or password") from exc
+        pair = services.user_login(email=data["email"], password=data["password"])
         return Response(
             {"message": "Login successful", "token": pair.access, "refreshToken": pair.refresh}
         )
@@ -138,10 +112,7 @@ class TokenRefreshView(PublicView):
     )
     def post(self, request):
         data = _parse(RefreshTokenSerializer, request)
-        try:
-            pair = services.token_refresh(refresh_token=data["refreshToken"])
-        except services.InvalidRefreshToken as exc:
-            raise Unauthorized(f"Invalid refresh token: {exc}") from exc
+        pair = services.token_refresh(refresh_token=data["refreshToken"])
         return Response({"token": pair.access, "refreshToken": pair.refresh})
 
 
@@ -162,10 +133,7 @@ class LogoutView(PublicView):
     )
     def post(self, request):
         data = _parse(RefreshTokenSerializer, request)
-        try:
-            services.token_revoke(refresh_token=data["refreshToken"])
-        except services.InvalidRefreshToken as exc:
-            raise Unauthorized(f"Invalid refresh token: {exc}") from exc
+        services.token_revoke(refresh_token=data["refreshToken"])
         return Response({"message": "Logged out: the refresh token is revoked"})
 
 
@@ -287,12 +255,9 @@ class PendingCredentialView(APIView):
     )
     def post(self, request):
         data = _parse(PendingCredentialSerializer, request)
-        try:
-            pending = services.pending_credential_stage(
-                saga_id=data["sagaId"], password=data["password"]
-            )
-        except services.CredentialAlreadyStaged as exc:
-            raise CredentialAlreadyStagedError() from exc
+        pending = services.pending_credential_stage(
+            saga_id=data["sagaId"], password=data["password"]
+        )
         return Response(
             {"credentialRef": str(pending.ref), "expiresAt": pending.expires_at.isoformat()},
             status=status.HTTP_201_CREATED,

@@ -16,31 +16,44 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import PendingCredential, SagaUserCreation, User
 from accounts.tokens import TokenPair, token_pair_for
+from common.errors import DomainError
 from common.events import publish
 
 
-class EmailTaken(Exception):
+class EmailTaken(DomainError):
     """Another account already uses this email (compared case-insensitively)."""
+
+    status, message = 409, "Email already registered"
 
     def __init__(self, email: str):
         super().__init__(f"email already registered: {email}")
         self.email = email
 
 
-class InvalidCredentials(Exception):
+class InvalidCredentials(DomainError):
     """Unknown email, wrong password or inactive account: deliberately indistinguishable."""
 
+    status, message = 401, "Invalid email or password"
 
-class InvalidRefreshToken(Exception):
+
+class InvalidRefreshToken(DomainError):
     """The refresh token is forged, expired, revoked, already rotated, or its user is gone."""
+
+    status = 401
+
+    @property
+    def message(self) -> str:
+        return f"Invalid refresh token: {self}"
 
 
 class SagaAlreadyCompensated(Exception):
     """The saga's user was created and then undone: a late retry must not bring it back."""
 
 
-class CredentialAlreadyStaged(Exception):
+class CredentialAlreadyStaged(DomainError):
     """This saga already handed over its password: a saga stages exactly one credential."""
+
+    status, message = 409, "This saga already handed over its password"
 
 
 class CredentialUnavailable(Exception):

@@ -2,8 +2,8 @@
 
 from django.conf import settings
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import serializers, status
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -22,13 +22,6 @@ from wallets.responses import (
 )
 
 MAX_KEY_LENGTH = 200
-
-
-class Conflict(APIException):
-    """409: an Idempotency-Key already used for a different request."""
-
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "conflict"
 
 
 def _user_id(request) -> int:
@@ -99,14 +92,11 @@ class DepositView(APIView):
     def post(self, request):
         serializer = DepositSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            posted = services.deposit_create(
-                user_id=_user_id(request),
-                amount=serializer.validated_data["amount"],
-                idempotency_key=_idempotency_key(request),
-            )
-        except services.IdempotencyConflict as exc:
-            raise Conflict(str(exc)) from exc
+        posted = services.deposit_create(
+            user_id=_user_id(request),
+            amount=serializer.validated_data["amount"],
+            idempotency_key=_idempotency_key(request),
+        )
         entry = posted.entry
         return Response(
             {

@@ -9,7 +9,6 @@ from rest_framework.views import APIView
 
 from common.auth.authentication import ServiceTokenAuthentication
 from common.auth.permissions import IsInternalService
-from common.errors import error_body
 from common.openapi import (
     BODY_TOO_LARGE,
     INTERNAL,
@@ -19,7 +18,7 @@ from common.openapi import (
 )
 from common.payloads import MAX_BIGINT, StrictCharField, StrictIntegerField, StrictSerializer
 from wallets import services
-from wallets.api import MAX_KEY_LENGTH, Conflict
+from wallets.api import MAX_KEY_LENGTH
 from wallets.responses import ChargedSerializer, PostedSerializer, RefundedSerializer
 
 
@@ -38,11 +37,6 @@ _WALLET = inline_serializer(
         "created": serializers.BooleanField(),
     },
 )
-
-
-def _insufficient(exc: services.InsufficientFunds) -> Response:
-    body = error_body("Insufficient funds", [{"balance": exc.balance, "required": exc.amount}])
-    return Response({**body, "balance": exc.balance}, status=status.HTTP_402_PAYMENT_REQUIRED)
 
 
 class InternalView(APIView):
@@ -112,10 +106,7 @@ class AccountDeleteView(InternalView):
     def delete(self, request, user_id: int):
         if user_id > MAX_BIGINT:
             raise NotFound("No such account")
-        try:
-            deleted = services.wallet_delete(user_id=user_id)
-        except services.WalletNotEmpty as exc:
-            raise Conflict(str(exc)) from exc
+        deleted = services.wallet_delete(user_id=user_id)
         message = (
             "Billing account deleted successfully (compensation)" if deleted else "No such account"
         )
@@ -159,19 +150,14 @@ class ChargeView(InternalView):
         serializer = ChargeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        try:
-            posted = services.charge_create(
-                user_id=data["userId"],
-                amount=data["amount"],
-                idempotency_key=data["idempotencyKey"],
-                video_id=data["videoId"],
-                session_id=data["sessionId"],
-                description=data["description"],
-            )
-        except services.InsufficientFunds as exc:
-            return _insufficient(exc)
-        except services.IdempotencyConflict as exc:
-            raise Conflict(str(exc)) from exc
+        posted = services.charge_create(
+            user_id=data["userId"],
+            amount=data["amount"],
+            idempotency_key=data["idempotencyKey"],
+            video_id=data["videoId"],
+            session_id=data["sessionId"],
+            description=data["description"],
+        )
         return Response(
             ChargedSerializer(posted, context={"message": "Charge successful"}).data,
             status=status.HTTP_200_OK if posted.replayed else status.HTTP_201_CREATED,

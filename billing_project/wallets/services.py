@@ -14,22 +14,33 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from common.errors import DomainError
 from common.events import publish
 from wallets.models import LedgerEntry, Wallet
 
 
-class BillingError(Exception):
+class BillingError(DomainError):
     """A request the ledger refuses; nothing was changed."""
 
 
 class InsufficientFunds(BillingError):
+    status, message = 402, "Insufficient funds"
+
     def __init__(self, *, balance: int, amount: int):
         super().__init__(f"balance {balance} cannot pay {amount}")
         self.balance, self.amount = balance, amount
 
+    def details(self) -> list[dict]:
+        return [{"balance": self.balance, "required": self.amount}]
+
+    def fields(self) -> dict:
+        return {"balance": self.balance}
+
 
 class IdempotencyConflict(BillingError):
     """The key was already used for a different request (other user or amount)."""
+
+    status = 409
 
 
 class InvalidAmount(BillingError):
@@ -38,6 +49,8 @@ class InvalidAmount(BillingError):
 
 class WalletNotEmpty(BillingError):
     """A wallet with ledger entries is never deleted: money does not disappear."""
+
+    status = 409
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,12 @@
 """REST adapters for the catalog: parse, call one service or selector, serialise."""
 
-from contextlib import contextmanager
-
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.http import FileResponse, HttpResponse, HttpResponseNotModified
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticatedOrReadOnly
 from rest_framework.response import Response
@@ -188,10 +186,9 @@ class VideoDetailView(APIView):
     def put(self, request, video_id: int):
         form = VideoFieldsSerializer(data=request.data, partial=True)
         form.is_valid(raise_exception=True)
-        with _owner_errors():
-            video = services.video_update(
-                video_id=video_id, actor_id=request.user.id, **form.validated_data
-            )
+        video = services.video_update(
+            video_id=video_id, actor_id=request.user.id, **form.validated_data
+        )
         message = {"message": "Video updated successfully"}
         return Response(VideoUpdatedSerializer(video, context=message).data)
 
@@ -211,8 +208,7 @@ class VideoDetailView(APIView):
         },
     )
     def delete(self, request, video_id: int):
-        with _owner_errors():
-            services.video_delete(video_id=video_id, actor_id=request.user.id)
+        services.video_delete(video_id=video_id, actor_id=request.user.id)
         return Response({"message": "Video deleted", "id": video_id})
 
 
@@ -256,14 +252,3 @@ def _cached_answer(request, page: Page, *, personal: bool) -> HttpResponse:
         # The gateway may keep it until a `video.*` event (gateway_project/proxy/edge_cache.py).
         response["Surrogate-Key"] = "catalog"
     return response
-
-
-@contextmanager
-def _owner_errors():
-    """Map the services' ownership errors to 404 / 403 in one place."""
-    try:
-        yield
-    except services.VideoNotFound as exc:
-        raise NotFound("Video not found") from exc
-    except services.NotVideoOwner as exc:
-        raise PermissionDenied("Only the uploader may change or delete this video") from exc

@@ -19,15 +19,20 @@ from django.utils import timezone
 from catalog import media
 from catalog.models import Video, VideoStatus
 from catalog.page_cache import catalog_version_bump
+from common.errors import DomainError
 from common.events import publish
 
 
-class VideoNotFound(Exception):
+class VideoNotFound(DomainError):
     """No video with this id is visible to the caller."""
 
+    status, message = 404, "Video not found"
 
-class NotVideoOwner(Exception):
+
+class NotVideoOwner(DomainError):
     """Only the uploader may change or delete a video."""
+
+    status, message = 403, "Only the uploader may change or delete this video"
 
 
 class UploadRejected(Exception):
