@@ -345,9 +345,9 @@ def bulk_load(upto: int, rng: random.Random) -> None:
 
 
 def bench_replay(size: int) -> None:
-    from insights import services
+    from insights import replay
 
-    result = services.replay_run()
+    result = replay.replay_run()
     print(f"replay {size}: {result.events_replayed} events in {result.duration_ms / 1000:.1f}s "
           f"= {result.events_per_second:.0f} events/s")  # fmt: skip
 

@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 
 from common.admin import ReadOnlyAdmin
-from insights import services
+from insights import replay
 from insights.models import (
     Checkpoint,
     DailyMetric,
@@ -44,8 +44,8 @@ class GenerationAdmin(ReadOnlyAdmin):
     def replay(self, request, queryset):
         source = queryset.order_by("-id").first()
         try:
-            result = services.replay_run(from_time=source.from_time)
-        except services.ReplaySuperseded as exc:
+            result = replay.replay_run(from_time=source.from_time)
+        except replay.ReplaySuperseded as exc:
             self.message_user(request, str(exc), level=messages.ERROR)
             return
         self.message_user(

@@ -19,7 +19,7 @@ from common.openapi import (
     error_responses,
     message_serializer,
 )
-from insights import inputs, periods, responses, selectors, services
+from insights import commands, inputs, periods, replay, responses, selectors
 from insights.inputs import parse
 from insights.models import Checkpoint
 from insights.readcache import cached_read, read_schema
@@ -195,7 +195,7 @@ class RecordViewView(APIView):
         user_id = int(request.user.id)
         if "userId" in data and data["userId"] != user_id:
             raise PermissionDenied("userId must be the signed-in user (it comes from the token)")
-        event = services.view_record(
+        event = commands.view_record(
             user_id=user_id,
             video_id=data["videoId"],
             watch_seconds=data["watchTime"],
@@ -312,7 +312,7 @@ class ReplayView(APIView):
     )
     def post(self, request):
         data = parse(inputs.ReplaySerializer, request.data)
-        result = services.replay_run(from_time=data.get("fromTimestamp"))
+        result = replay.replay_run(from_time=data.get("fromTimestamp"))
         return Response(
             {
                 "success": True,

@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 from common.auth.authentication import ServiceTokenAuthentication
 from common.auth.permissions import IsInternalService
 from common.openapi import BODY_TOO_LARGE, INTERNAL, SERVICE_TOKEN_ERRORS, error_responses
-from insights import services
+from insights import commands
 from insights.inputs import ProfileCreateSerializer, SagaIdSerializer, parse
 
 
@@ -37,7 +37,7 @@ class InternalProfilesView(APIView):
     )
     def post(self, request):
         data = parse(ProfileCreateSerializer, request.data)
-        created = services.profile_create(
+        created = commands.profile_create(
             saga_id=data["sagaId"], user_id=data["userId"], email=data["email"]
         )
         message = (
@@ -72,6 +72,6 @@ class InternalProfileView(APIView):
     )
     def delete(self, request, user_id: int):
         data = parse(SagaIdSerializer, request.query_params)
-        deleted = services.profile_delete(saga_id=data["sagaId"], user_id=user_id)
+        deleted = commands.profile_delete(saga_id=data["sagaId"], user_id=user_id)
         message = "Analytics profile deleted successfully" if deleted else "No such profile"
         return Response({"message": message, "deleted": deleted})

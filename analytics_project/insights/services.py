@@ -1,4 +1,5 @@
-"""Writes: append to the event store, project it into the read models, rebuild them by replay.
+"""Writes: append to the event store and project it into the read models (`insights.replay`
+rebuilds them).
 
 Appending and projecting are two steps:
 
@@ -20,56 +21,35 @@ serialises writers, positions commit in order, and the highest position is the h
 """
 
 import logging
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Subquery
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from common.errors import DomainError
 from common.events import publish
 from insights import sql_projection
 from insights.bulk import rows_insert
 from insights.event_specs import event_aggregate, event_normalize, event_occurred_at
 from insights.models import (
     Checkpoint,
-    DailyMetric,
-    DailyViewer,
     Generation,
-    PlatformStats,
     ProjectionHead,
     StoredEvent,
-    UserStats,
-    VideoStats,
-    VideoViewer,
-    ViewRecord,
 )
 from insights.projections import DailyMetrics, ReadModels, events_list
 from insights.projector import projector_wake
 
 logger = logging.getLogger(__name__)
 
-# Ids of the commands analytics accepts itself are derived from what makes them unique, so
-# a retried saga step or a repeated Idempotency-Key appends nothing the second time.
-COMMAND_NAMESPACE = uuid.UUID("0b7f3c52-5d0e-4a57-9a55-3e0c1f0b8a61")
-READ_MODEL_TABLES = (VideoStats, VideoViewer, UserStats, ViewRecord, PlatformStats)
-DAILY_TABLES = (DailyMetric, DailyViewer)
 PROJECTORS = {Checkpoint.READ_MODELS: ReadModels, Checkpoint.DAILY_METRICS: DailyMetrics}
 # PostgreSQL advisory lock key of event-store appends (any bigint unique to this purpose;
 # advisory locks are per database, so other services' keys cannot collide with it).
 APPEND_LOCK = 0x616E616C79746963
 PROJECTIONS_ADVANCED = "analytics.projections.advanced"
-
-
-class ReplaySuperseded(DomainError):
-    """A newer replay started while this one was building; this one's generation is dropped."""
-
-    status, message = 409, "A newer replay started and superseded this one"
 
 
 @dataclass(frozen=True)
@@ -87,7 +67,7 @@ class NewEvent:
 # the head and the active generation
 
 
-def _generation_start(*, status: str, from_time: datetime | None = None) -> Generation:
+def generation_start(*, status: str, from_time: datetime | None = None) -> Generation:
     generation = Generation.objects.create(
         status=status,
         from_time=from_time,
@@ -100,14 +80,14 @@ def _generation_start(*, status: str, from_time: datetime | None = None) -> Gene
     return generation
 
 
-def _head_locked() -> ProjectionHead:
+def head_locked() -> ProjectionHead:
     """Lock the head row (creating generation 1 on first use): one projector at a time."""
     head = ProjectionHead.objects.select_for_update().select_related("generation").first()
     if head is not None:
         return head
     try:
         with transaction.atomic():
-            generation = _generation_start(status=Generation.Status.ACTIVE)
+            generation = generation_start(status=Generation.Status.ACTIVE)
             ProjectionHead.objects.create(pk=1, generation=generation)
     except IntegrityError:
         pass  # another process bootstrapped first; its head is the head
@@ -238,68 +218,14 @@ def event_append(
     return row, new
 
 
-def view_record(
-    *, user_id: int, video_id: int, watch_seconds: int, idempotency_key: str | None = None
-) -> StoredEvent:
-    """Record that `user_id` watched `video_id`; the same Idempotency-Key records it once."""
-    event_id = (
-        uuid.uuid5(COMMAND_NAMESPACE, f"view:{user_id}:{idempotency_key}")
-        if idempotency_key
-        else uuid.uuid4()
-    )
-    event, _ = event_append(
-        event_id=event_id,
-        type="analytics.view_recorded",
-        data={"userId": user_id, "videoId": video_id, "watchSeconds": watch_seconds},
-        source=settings.EVENTS_SOURCE,
-    )
-    return event
-
-
-def profile_create(*, saga_id: str, user_id: int, email: str) -> bool:
-    """Give `user_id` an active viewer profile; the same saga creates it once. Return whether
-    this call created it (False: the saga's profile already existed).
-
-    The stored event is the profile: the step is done once it is appended. The read models
-    show it when the projector applies it with whatever else arrived (in a worker, its thread,
-    a moment later; elsewhere before this returns): projecting each registration on its own
-    cost a registration saga more than any other analytics work.
-    """
-    event = NewEvent(
-        event_id=uuid.uuid5(COMMAND_NAMESPACE, f"saga:{saga_id}:profile_created"),
-        type="analytics.profile_created",
-        data={"userId": user_id, "email": email, "sagaId": str(saga_id)},
-        source=settings.EVENTS_SOURCE,
-        correlation_id=str(saga_id),
-    )
-    return bool(events_ingest(events=[event]))
-
-
-def profile_delete(*, saga_id: str, user_id: int) -> bool:
-    """Deactivate the profile (saga compensation); return whether one was active.
-
-    The answer is stored in the command event, so a retried compensation repeats it.
-    """
-    from insights.selectors import user_profile_active
-
-    event_id = uuid.uuid5(COMMAND_NAMESPACE, f"saga:{saga_id}:profile_deleted")
-    previous = StoredEvent.objects.filter(event_id=event_id).first()
-    if previous is not None:
-        return bool(previous.payload["existed"])
-    # The profile is read from the read models: first let them apply a profile_created the
-    # projector has not reached yet (profile_create leaves that to it).
-    projections_catch_up()
-    event, _ = event_append(
-        event_id=event_id,
-        type="analytics.profile_deleted",
-        data={"userId": user_id, "sagaId": str(saga_id), "existed": user_profile_active(user_id)},
-        source=settings.EVENTS_SOURCE,
-        correlation_id=str(saga_id),
-    )
-    return bool(event.payload["existed"])
-
-
 # projecting
+
+
+def events_between(after: int, upto: int, from_time: datetime | None, limit: int) -> list:
+    events = StoredEvent.objects.filter(position__gt=after, position__lte=upto)
+    if from_time is not None:
+        events = events.filter(occurred_at__gte=from_time)
+    return events_list(events, limit)
 
 
 def projections_position() -> int:
@@ -330,7 +256,7 @@ def _derived_data_commit() -> None:
 SMALL_RANGE = 100
 
 
-def _by_sql(set_based: bool | None, *, positions: int | None = None) -> bool:
+def by_sql(set_based: bool | None, *, positions: int | None = None) -> bool:
     """Whether to project with SQL over ranges (PostgreSQL) or with the Python projectors."""
     if set_based is not None:
         return set_based
@@ -375,14 +301,14 @@ def projections_catch_up(
         with transaction.atomic():
             if own_transaction:
                 _derived_data_commit()
-            head = _head_locked()
+            head = head_locked()
             generation = head.generation
             checkpoints = {c.projector: c for c in Checkpoint.objects.filter(generation=generation)}
             after = min(c.position for c in checkpoints.values())
             if after >= horizon:
                 return applied
             reached = _range_end(after, horizon, batch_size)
-            if _by_sql(set_based, positions=reached - after):
+            if by_sql(set_based, positions=reached - after):
                 applied += sql_projection.range_project(
                     generation=generation.id,
                     after=after,
@@ -392,7 +318,7 @@ def projections_catch_up(
                     daily_after=checkpoints[Checkpoint.DAILY_METRICS].position,
                 )
             else:
-                events = _events_between(after, reached, None, batch_size)
+                events = events_between(after, reached, None, batch_size)
                 for name, checkpoint in checkpoints.items():
                     PROJECTORS[name](
                         generation.id, complete=False, from_time=generation.from_time
@@ -410,170 +336,3 @@ def projections_advanced_publish(*, generation: int, position: int) -> None:
     """Announce, in the transaction that moves the projections, that answers computed before it
     are stale: the gateway drops the analytics answers it keeps (see `insights.readcache`)."""
     publish(PROJECTIONS_ADVANCED, {"generation": generation, "position": position})
-
-
-# replay
-
-
-@dataclass(frozen=True)
-class ReplayResult:
-    generation: int
-    previous_generation: int
-    events_replayed: int
-    position: int
-    duration_ms: int
-    from_time: datetime | None
-
-    @property
-    def events_per_second(self) -> float:
-        return round(self.events_replayed / max(self.duration_ms, 1) * 1000, 1)
-
-
-def _events_between(after: int, upto: int, from_time: datetime | None, limit: int) -> list:
-    events = StoredEvent.objects.filter(position__gt=after, position__lte=upto)
-    if from_time is not None:
-        events = events.filter(occurred_at__gte=from_time)
-    return events_list(events, limit)
-
-
-def _replay_by_projectors(generation: Generation, *, upto: int, batch_size: int) -> int:
-    """Fold the store up to `upto` into the empty `generation` with the Python projectors."""
-    from_time = generation.from_time
-    read_models = ReadModels(generation.id, complete=True, from_time=from_time)
-    daily = DailyMetrics(generation.id, complete=True, from_time=from_time)
-    position = replayed = 0
-    while events := _events_between(position, upto, from_time, batch_size):
-        with transaction.atomic():
-            replayed += read_models.project(events)
-            daily.project(events)
-        position = events[-1].position
-    with transaction.atomic():
-        read_models.finish()
-    return replayed
-
-
-def _apply_range(
-    generation: Generation, *, after: int, upto: int, batch_size: int, set_based: bool
-) -> int:
-    """Apply the events in (after, upto] to a generation that has rows already."""
-    from_time = generation.from_time
-    if set_based:
-        return sql_projection.range_project(
-            generation=generation.id, after=after, upto=upto, from_time=from_time
-        )
-    replayed = 0
-    while events := _events_between(after, upto, from_time, batch_size):
-        replayed += ReadModels(generation.id, complete=False, from_time=from_time).project(events)
-        DailyMetrics(generation.id, complete=False, from_time=from_time).project(events)
-        after = events[-1].position
-    return replayed
-
-
-def replay_run(
-    *, from_time: datetime | None = None, batch_size: int = 5000, set_based: bool | None = None
-) -> ReplayResult:
-    """Rebuild every read model from the event store into a new generation, then switch to it.
-
-    Readers keep reading the active generation while the new one is built: by SQL aggregates
-    over the whole store on PostgreSQL (`sql_projection.generation_build`; `set_based=False`
-    forces the other way), by the projectors in batches elsewhere. Events stored meanwhile are
-    then applied incrementally, the last of them in the transaction that switches the head with
-    the projector lock held, so the new generation is complete and current the moment it
-    becomes visible. With `from_time`, only events that occurred at or after it count (in this
-    generation and in every event appended to it later). A replay started meanwhile
-    supersedes this one.
-    """
-    started = time.monotonic()
-    set_based = _by_sql(set_based)
-    with transaction.atomic():
-        Generation.objects.filter(status=Generation.Status.BUILDING).update(
-            status=Generation.Status.ABANDONED
-        )
-        generation = _generation_start(status=Generation.Status.BUILDING, from_time=from_time)
-    try:
-        position = store_horizon()
-        if set_based:
-            replayed = sql_projection.generation_build(
-                generation=generation.pk, upto=position, from_time=from_time
-            )
-        else:
-            replayed = _replay_by_projectors(generation, upto=position, batch_size=batch_size)
-        # What was stored during the build is applied outside the lock while there is much of
-        # it, so that the switch below holds the projector lock only briefly.
-        while (horizon := store_horizon()) - position > batch_size:
-            with transaction.atomic():
-                replayed += _apply_range(
-                    generation,
-                    after=position,
-                    upto=horizon,
-                    batch_size=batch_size,
-                    set_based=set_based,
-                )
-            position = horizon
-        with transaction.atomic():
-            head = _head_locked()
-            current = Generation.objects.select_for_update().get(pk=generation.pk)
-            if current.status != Generation.Status.BUILDING:
-                raise ReplaySuperseded(f"generation {generation.pk} was superseded")
-            # The live projector may have gone past `horizon` (it took a later one): follow it.
-            live = Checkpoint.objects.get(
-                generation=head.generation_id, projector=Checkpoint.READ_MODELS
-            ).position
-            target = max(horizon, live)
-            replayed += _apply_range(
-                current, after=position, upto=target, batch_size=batch_size, set_based=set_based
-            )
-            Checkpoint.objects.filter(generation=current).update(
-                position=target, updated_at=timezone.now()
-            )
-            previous = head.generation
-            Generation.objects.filter(pk=previous.pk).update(status=Generation.Status.RETIRED)
-            current.status = Generation.Status.ACTIVE
-            current.activated_at = timezone.now()
-            current.events_replayed = replayed
-            current.duration_ms = round((time.monotonic() - started) * 1000)
-            current.save()
-            head.generation = current
-            head.save(update_fields=["generation"])
-            projections_advanced_publish(generation=current.pk, position=target)
-    except Exception:
-        generation_drop_rows(generation_ids=[generation.pk])
-        Generation.objects.filter(pk=generation.pk, status=Generation.Status.BUILDING).update(
-            status=Generation.Status.ABANDONED
-        )
-        raise
-    generations_prune(keep={current.pk, previous.pk})
-    logger.info("replayed %d events into generation %d", replayed, current.pk)
-    return ReplayResult(
-        generation=current.pk,
-        previous_generation=previous.pk,
-        events_replayed=replayed,
-        position=target,
-        duration_ms=current.duration_ms,
-        from_time=from_time,
-    )
-
-
-def generation_drop_rows(*, generation_ids: list[int]) -> None:
-    """Delete the read model rows of the given generations (one DELETE per table)."""
-    for model in (*READ_MODEL_TABLES, *DAILY_TABLES):
-        model.objects.filter(generation__in=generation_ids).delete()
-
-
-def generations_prune(*, keep: set[int]) -> list[int]:
-    """Drop retired and abandoned generations except `keep`.
-
-    The generation just retired is kept until the next replay: a reader that looked up the
-    head a moment before the switch still finds every row it expects.
-    """
-    stale = list(
-        Generation.objects.filter(
-            status__in=[Generation.Status.RETIRED, Generation.Status.ABANDONED]
-        )
-        .exclude(pk__in=keep)
-        .values_list("pk", flat=True)
-    )
-    if stale:
-        generation_drop_rows(generation_ids=stale)
-        Generation.objects.filter(pk__in=stale).delete()
-    return stale

@@ -13,7 +13,7 @@ from django.db import connection, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from insights import services
+from insights import replay, services
 from insights.models import (
     DailyMetric,
     DailyViewer,
@@ -144,19 +144,19 @@ def test_incremental_projection_equals_replay(
         incremental = head.generation_id if head else 0  # no event yet: nothing projected
         incremental_rows = projection(incremental)
 
-        by_projectors = services.replay_run(batch_size=batch_size, set_based=False)
+        by_projectors = replay.replay_run(batch_size=batch_size, set_based=False)
 
         assert StoredEvent.objects.count() == len(events)  # redelivery appended nothing
         assert by_projectors.events_replayed == len(events)
         assert by_projectors.generation != incremental
         assert projection(by_projectors.generation) == incremental_rows
         if connection.vendor == "postgresql":
-            by_sql = services.replay_run(batch_size=batch_size, set_based=True)
+            by_sql = replay.replay_run(batch_size=batch_size, set_based=True)
             assert by_sql.events_replayed == len(events)
             assert projection(by_sql.generation) == incremental_rows
             if window is not None:
                 windowed = [
-                    services.replay_run(from_time=window, batch_size=batch_size, set_based=way)
+                    replay.replay_run(from_time=window, batch_size=batch_size, set_based=way)
                     for way in (False, True)
                 ]
                 counted = sum(1 for _type, _data, when in events if when >= window)
@@ -259,9 +259,9 @@ def test_a_replay_built_side_by_side_on_several_connections_equals_one_by_the_pr
     services.projections_catch_up()
     live = projection(ProjectionHead.objects.get().generation_id)
 
-    by_sql = services.replay_run(set_based=True)
+    by_sql = replay.replay_run(set_based=True)
     sql_rows = projection(by_sql.generation)
-    by_projectors = services.replay_run(set_based=False)
+    by_projectors = replay.replay_run(set_based=False)
 
     assert by_sql.events_replayed == by_projectors.events_replayed == len(STORY * 12) + 36
     assert sql_rows == projection(by_projectors.generation) == live

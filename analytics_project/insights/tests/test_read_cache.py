@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 
 from common.events.models import OutboxEvent
-from insights import selectors, services
+from insights import replay, selectors, services
 from insights.models import Checkpoint, ProjectionHead, StoredEvent
 from insights.tests.factories import paid, ready, registered, watched
 
@@ -33,7 +33,7 @@ PERSONAL = {"user", "cqrs/user/1/history"}
 @pytest.mark.django_db
 def test_the_snapshot_key_is_what_the_orm_reads_from_the_head():
     watched(user=1, video=1)
-    services.replay_run(from_time=datetime(2026, 1, 1, tzinfo=UTC))
+    replay.replay_run(from_time=datetime(2026, 1, 1, tzinfo=UTC))
     watched(user=2, video=1)
 
     snapshot = selectors.snapshot_current()
@@ -111,7 +111,7 @@ def test_each_move_of_the_projections_is_announced_in_the_transaction_that_makes
     assert both[-1] == {"generation": generation, "position": position}
     assert first[0]["position"] < position
 
-    replayed = services.replay_run()
+    replayed = replay.replay_run()
     switched = {"generation": replayed.generation, "position": replayed.position}
     assert replayed.generation != generation and switched in announced()
 
@@ -162,7 +162,7 @@ def test_a_replay_answers_from_the_new_generation(client_for):
     client = client_for(1)
     before = client.get(f"{BASE}/cqrs/platform/stats")
 
-    result = services.replay_run()
+    result = replay.replay_run()
     after = client.get(f"{BASE}/cqrs/platform/stats", HTTP_IF_NONE_MATCH=before["ETag"])
 
     assert after.status_code == 200

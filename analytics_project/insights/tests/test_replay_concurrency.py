@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 
 from common.testing.processes import wait_for
-from insights import selectors, services
+from insights import replay, selectors
 from insights.models import Generation, PlatformStats, ViewRecord
 from insights.tests.factories import watched
 
@@ -65,7 +65,7 @@ def test_readers_never_see_a_half_built_generation_while_replay_runs():
         target=lambda: (writer_results.append(write_live_views()), connection.close())
     )
     writer.start()
-    result = services.replay_run(batch_size=8)
+    result = replay.replay_run(batch_size=8)
     writer.join()
     wait_for(lambda: any(r[0] == result.generation for r in list(reads)), timeout=10)
     stop.set()

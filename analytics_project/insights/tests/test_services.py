@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from common.events.consumer import apply_event
 from common.events.envelope import make_envelope
-from insights import selectors, services
+from insights import commands, selectors, services
 from insights.event_specs import InvalidEvent
 from insights.models import Checkpoint, StoredEvent, ViewRecord
 from insights.tests.factories import bus_event, paid, ready, registered, watched
@@ -155,16 +155,16 @@ def test_video_lifecycle_counts_ready_videos_only():
 
 
 def test_profile_saga_steps_are_idempotent_by_saga_id():
-    assert services.profile_create(saga_id="saga-1", user_id=12, email="a@example.com") is True
-    assert services.profile_create(saga_id="saga-1", user_id=12, email="a@example.com") is False
+    assert commands.profile_create(saga_id="saga-1", user_id=12, email="a@example.com") is True
+    assert commands.profile_create(saga_id="saga-1", user_id=12, email="a@example.com") is False
     assert StoredEvent.objects.filter(type="analytics.profile_created").count() == 1
     services.projections_catch_up()  # the projector's part, left to it by the step
     assert selectors.user_profile_active(12) is True
 
-    assert services.profile_delete(saga_id="saga-1", user_id=12) is True
-    assert services.profile_delete(saga_id="saga-1", user_id=12) is True  # same answer again
+    assert commands.profile_delete(saga_id="saga-1", user_id=12) is True
+    assert commands.profile_delete(saga_id="saga-1", user_id=12) is True  # same answer again
     assert selectors.user_profile_active(12) is False
-    assert services.profile_delete(saga_id="saga-2", user_id=99) is False
+    assert commands.profile_delete(saga_id="saga-2", user_id=99) is False
 
 
 def test_the_saga_tasks_return_the_contracted_shapes():

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.dateparse import parse_datetime
 
-from insights import services
+from insights import replay
 
 
 class Command(BaseCommand):
@@ -16,8 +16,8 @@ class Command(BaseCommand):
         if from_time and (start is None or start.tzinfo is None):
             raise CommandError("--from must be an ISO 8601 timestamp with a UTC offset")
         try:
-            result = services.replay_run(from_time=start, batch_size=batch_size)
-        except services.ReplaySuperseded as exc:
+            result = replay.replay_run(from_time=start, batch_size=batch_size)
+        except replay.ReplaySuperseded as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(
             f"replayed {result.events_replayed} events into generation {result.generation} "
