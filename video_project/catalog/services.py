@@ -1,22 +1,17 @@
 """Catalog writes: upload, processing, edits, deletion. The only place video rules live."""
 
 import os
-import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from django.conf import settings
-from django.core.files import File
-from django.core.files.storage import FileSystemStorage, default_storage
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from catalog import media
+from catalog import files, media
 from catalog.models import Video, VideoStatus
 from catalog.page_cache import catalog_version_bump
 from common.errors import DomainError
@@ -63,7 +58,7 @@ def video_create(
     """
     if not upload.size:
         raise UploadRejected("the file is empty")
-    with _local_file(upload) as path:
+    with files.local_file(upload) as path:
         try:
             info = media.media_probe_header(path)
         except media.MediaRejected as exc:
@@ -114,18 +109,18 @@ def video_process(*, video_id: int) -> str:
     started = time.monotonic()
     folder = f"videos/{video_id}/r{uuid.uuid4().hex[:12]}"
     try:
-        info, renditions = _render(video, folder)
+        info, renditions = files.render(video, folder)
     except media.MediaRejected as exc:
-        _storage_delete_tree(folder)
+        files.storage_delete_tree(folder)
         video_fail(video_id=video_id, reason=str(exc))
         return VideoStatus.FAILED
     except BaseException:
-        _storage_delete_tree(folder)
+        files.storage_delete_tree(folder)
         raise
     with transaction.atomic():
         video = Video.objects.select_for_update().filter(id=video_id).first()
         if video is None or video.status != VideoStatus.PROCESSING:
-            transaction.on_commit(lambda: _storage_delete_tree(folder))
+            transaction.on_commit(lambda: files.storage_delete_tree(folder))
             return video.status if video else "missing"
         video.duration = round(info.duration, 3)
         video.width, video.height = info.width, info.height
@@ -141,8 +136,8 @@ def video_process(*, video_id: int) -> str:
         catalog_version_bump()
         publish("video.ready", _event_data(video, "ready"))
         keep = {folder, os.path.dirname(video.source_path)}
-        transaction.on_commit(lambda: _delete_stale_renditions(video_id, keep=keep))
-        transaction.on_commit(lambda: _delete_stale_work(video_id))
+        transaction.on_commit(lambda: files.delete_stale_renditions(video_id, keep=keep))
+        transaction.on_commit(lambda: files.delete_stale_work(video_id))
     return VideoStatus.READY
 
 
@@ -164,7 +159,7 @@ def video_fail(*, video_id: int, reason: str, keep_source: bool = False) -> bool
         catalog_version_bump()
         publish("video.failed", {"videoId": video.id, "reason": video.processing_error})
         keep = {os.path.dirname(video.source_path)} if keep_source else set()
-        transaction.on_commit(lambda: _delete_stale_renditions(video_id, keep=keep))
+        transaction.on_commit(lambda: files.delete_stale_renditions(video_id, keep=keep))
     return True
 
 
@@ -214,7 +209,7 @@ def video_delete(*, video_id: int, actor_id: int | None = None, by_staff: bool =
         video.delete()
         catalog_version_bump()
         publish("video.deleted", data)
-        transaction.on_commit(lambda: _storage_delete_tree(f"videos/{video_id}"))
+        transaction.on_commit(lambda: files.storage_delete_tree(f"videos/{video_id}"))
 
 
 def _for_update(*, video_id: int, actor_id: int | None, by_staff: bool) -> Video:
@@ -246,114 +241,6 @@ def _event_data(video: Video, kind: str) -> dict:
     if kind == "updated":
         data["status"] = video.status
     return data
-
-
-def _render(video: Video, folder: str) -> tuple[media.MediaInfo, dict[str, str]]:
-    """Probe and render every output of `video` locally, then store them under `folder`."""
-    timeout = settings.VIDEO_FFMPEG_TIMEOUT_SECONDS
-    threads = settings.VIDEO_FFMPEG_THREADS
-    with (
-        _stored_as_local(video.source_path) as source,
-        tempfile.TemporaryDirectory(prefix=f"video-{video.id}-", dir=_work_dir()) as tmp,
-    ):
-        work = Path(tmp)
-        info = media.media_probe(source, timeout=timeout)
-        media.thumbnail_render(source, work / "thumbnail.jpg", info=info, timeout=timeout)
-        media.hls_package(
-            source,
-            work / "hls",
-            info=info,
-            segment_seconds=settings.VIDEO_HLS_SEGMENT_SECONDS,
-            max_height=settings.VIDEO_HLS_MAX_HEIGHT,
-            timeout=timeout,
-            threads=threads,
-        )
-        if not info.is_progressive_mp4:
-            media.progressive_render(
-                source, work / "video.mp4", info=info, timeout=timeout, threads=threads
-            )
-        stored = {}
-        for path in sorted(p for p in work.rglob("*") if p.is_file()):
-            relative = path.relative_to(work).as_posix()
-            with path.open("rb") as handle:
-                stored[relative] = default_storage.save(f"{folder}/{relative}", File(handle))
-    return info, stored
-
-
-@contextmanager
-def _local_file(upload: UploadedFile) -> Iterator[Path]:
-    """A filesystem path holding the upload (Django already spooled it to disk in the API)."""
-    if hasattr(upload, "temporary_file_path"):
-        yield Path(upload.temporary_file_path())
-        return
-    with tempfile.NamedTemporaryFile(prefix="video-upload-") as handle:
-        for chunk in upload.chunks():
-            handle.write(chunk)
-        handle.flush()
-        upload.seek(0)
-        yield Path(handle.name)
-
-
-@contextmanager
-def _stored_as_local(name: str) -> Iterator[Path]:
-    """A local path for a stored file: the file itself on disk storage, else a temporary copy."""
-    # Only disk storage promises that path() is where the bytes are (in-memory storage has one).
-    if isinstance(default_storage, FileSystemStorage):
-        yield Path(default_storage.path(name))
-        return
-    with (
-        default_storage.open(name, "rb") as remote,
-        tempfile.NamedTemporaryFile(suffix=Path(name).suffix) as local,
-    ):
-        shutil.copyfileobj(remote, local, length=1024 * 1024)
-        local.flush()
-        yield Path(local.name)
-
-
-def _delete_stale_renditions(video_id: int, *, keep: set[str]) -> None:
-    """Delete everything stored for the video except the `keep` folders / files."""
-    root = f"videos/{video_id}"
-    with suppress(FileNotFoundError):
-        folders, files = default_storage.listdir(root)
-        for name in folders:
-            if f"{root}/{name}" not in keep:
-                _storage_delete_tree(f"{root}/{name}")
-        if root not in keep:
-            for name in files:
-                default_storage.delete(f"{root}/{name}")
-            _remove_empty_folder(root)
-
-
-def _work_dir() -> Path:
-    path = Path(settings.VIDEO_WORK_DIR)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def _delete_stale_work(video_id: int) -> None:
-    """Remove scratch folders of earlier attempts on this video that died without cleaning up."""
-    for leftover in _work_dir().glob(f"video-{video_id}-*"):
-        shutil.rmtree(leftover, ignore_errors=True)
-
-
-def _storage_delete_tree(prefix: str) -> None:
-    """Delete every stored file under `prefix` (the storage API has no recursive delete)."""
-    try:
-        folders, files = default_storage.listdir(prefix)
-    except FileNotFoundError:
-        return
-    for name in folders:
-        _storage_delete_tree(f"{prefix}/{name}")
-    for name in files:
-        default_storage.delete(f"{prefix}/{name}")
-    _remove_empty_folder(prefix)
-
-
-def _remove_empty_folder(prefix: str) -> None:
-    # Object stores have no folders; on disk, an empty one would be left behind forever.
-    if isinstance(default_storage, FileSystemStorage):
-        with suppress(OSError):
-            os.rmdir(default_storage.path(prefix))
 
 
 DEMO_CLIPS = (
