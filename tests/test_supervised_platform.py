@@ -123,6 +123,14 @@ def test_a_killed_service_comes_back_and_its_breaker_opens_then_closes():
             timeout=60,
             what="analytics serving again",
         )
+        # ... and its worker consuming again: a worker stopped while it is still starting up can
+        # take longer than the kill timeout, which is not what the next step is about.
+        analytics_serves = lambda: _web_worker_pid(_pids(platform)["analytics"])  # noqa: E731
+        wait_for(
+            lambda: _workers(platform).get("analytics") == analytics_serves(),
+            timeout=30,
+            what="analytics' worker consuming again",
+        )
 
         # And Ctrl-C stops every worker warm: none has to be killed by its server
         platform.stop()
