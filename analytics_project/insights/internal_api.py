@@ -4,18 +4,14 @@ Celery steps call the same services); service tokens only."""
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from common.auth.authentication import ServiceTokenAuthentication
-from common.auth.permissions import IsInternalService
+from common.auth.views import InternalView
 from common.openapi import BODY_TOO_LARGE, INTERNAL, SERVICE_TOKEN_ERRORS, error_responses
 from insights import commands
 from insights.inputs import ProfileCreateSerializer, SagaIdSerializer, parse
 
 
-class InternalProfilesView(APIView):
-    authentication_classes = [ServiceTokenAuthentication]
-    permission_classes = [IsInternalService]
+class InternalProfilesView(InternalView):
     service_scope = "analytics.profiles"
     service_callers = {"gateway"}
 
@@ -52,9 +48,7 @@ class InternalProfilesView(APIView):
         )
 
 
-class InternalProfileView(APIView):
-    authentication_classes = [ServiceTokenAuthentication]
-    permission_classes = [IsInternalService]
+class InternalProfileView(InternalView):
     service_scope = "analytics.profiles"
     service_callers = {"gateway"}
 

@@ -17,8 +17,7 @@ from accounts.serializers import (
     RefreshTokenSerializer,
     RegisterSerializer,
 )
-from common.auth.authentication import ServiceTokenAuthentication
-from common.auth.permissions import IsInternalService
+from common.auth.views import InternalView
 from common.openapi import (
     BODY_TOO_LARGE,
     INTERNAL,
@@ -186,12 +185,10 @@ class ProfileView(UserView):
     patch = put
 
 
-class InternalUserView(APIView):
+class InternalUserView(InternalView):
     """Saga compensation: only the gateway (the saga's orchestrator) holding `users:delete` may
     delete an account."""
 
-    authentication_classes = [ServiceTokenAuthentication]
-    permission_classes = [IsInternalService]
     service_scope = DELETE_USERS_SCOPE
     service_callers = {"gateway"}
 
@@ -218,11 +215,9 @@ class InternalUserView(APIView):
         return Response({"message": message, "userId": user_id, "deleted": deleted})
 
 
-class PendingCredentialView(APIView):
+class PendingCredentialView(InternalView):
     """Registration saga: the gateway hands over the password once; its steps carry the ref."""
 
-    authentication_classes = [ServiceTokenAuthentication]
-    permission_classes = [IsInternalService]
     service_scope = CREATE_USERS_SCOPE
     service_callers = {"gateway"}
 

@@ -5,10 +5,8 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_seriali
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from common.auth.authentication import ServiceTokenAuthentication
-from common.auth.permissions import IsInternalService
+from common.auth.views import InternalView
 from common.openapi import (
     BODY_TOO_LARGE,
     INTERNAL,
@@ -37,11 +35,6 @@ _WALLET = inline_serializer(
         "created": serializers.BooleanField(),
     },
 )
-
-
-class InternalView(APIView):
-    authentication_classes = [ServiceTokenAuthentication]
-    permission_classes = [IsInternalService]
 
 
 class AccountSerializer(StrictSerializer):

@@ -19,21 +19,17 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from django.core.exceptions import ImproperlyConfigured
 from rest_framework.response import Response
 from rest_framework.test import APIRequestFactory
-from rest_framework.views import APIView
 
 from common.auth import keys, service_tokens
-from common.auth.authentication import ServiceTokenAuthentication
-from common.auth.permissions import IsInternalService
+from common.auth.views import InternalView
 from common.paths import REPO_ROOT
 from common.service_registry import SERVICES
 from common.testing.tokens import service_claims, service_token, user_token
 
 
-class ChargeLikeView(APIView):
+class ChargeLikeView(InternalView):
     """An internal route as billing's charge declares it: one scope, one calling service."""
 
-    authentication_classes = [ServiceTokenAuthentication]
-    permission_classes = [IsInternalService]
     service_scope = "billing.charge"
     service_callers = {"streaming"}
 

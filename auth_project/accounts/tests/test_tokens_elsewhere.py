@@ -19,8 +19,8 @@ from rest_framework.views import APIView
 from accounts.tests.factories import make_user
 from accounts.tokens import token_pair_for
 from common.auth import keys, service_tokens
-from common.auth.authentication import ServiceTokenAuthentication, UserTokenAuthentication
-from common.auth.permissions import IsInternalService
+from common.auth.authentication import UserTokenAuthentication
+from common.auth.views import InternalView
 from common.testing.tokens import service_header, user_claims
 
 
@@ -34,9 +34,7 @@ class OtherServiceView(APIView):
         return Response({"userId": request.user.id, "isStaff": request.user.is_staff})
 
 
-class InternalView(APIView):
-    authentication_classes = [ServiceTokenAuthentication]
-    permission_classes = [IsInternalService]
+class InternalView(InternalView):
     service_scope = "wallets:create"
     service_callers = {"streaming"}
 
