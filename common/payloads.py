@@ -131,6 +131,17 @@ class IsoDateTimeField(serializers.DateTimeField):
         return value.isoformat()
 
 
+class MessageField(serializers.CharField):
+    """An answer's `message`: always there, the same text for every answer of its shape."""
+
+    def __init__(self, text: str, **kwargs):
+        super().__init__(read_only=True, **kwargs)
+        self.text = text
+
+    def get_attribute(self, instance) -> str:
+        return self.text
+
+
 class JSONRenderer(renderers.JSONRenderer):
     """DRF's JSON renderer on orjson (dates, UUIDs and decimals as DRF writes them)."""
 

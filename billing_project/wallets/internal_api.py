@@ -152,7 +152,7 @@ class ChargeView(InternalView):
             description=data["description"],
         )
         return Response(
-            ChargedSerializer(posted, context={"message": "Charge successful"}).data,
+            ChargedSerializer(posted).data,
             status=status.HTTP_200_OK if posted.replayed else status.HTTP_201_CREATED,
         )
 

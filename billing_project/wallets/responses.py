@@ -3,7 +3,7 @@ documents it in the OpenAPI schema."""
 
 from rest_framework import serializers
 
-from common.payloads import IsoDateTimeField
+from common.payloads import IsoDateTimeField, MessageField
 from wallets.models import LedgerEntry
 from wallets.services import Posted
 
@@ -48,12 +48,7 @@ class PostedSerializer(serializers.Serializer):
 
 
 class ChargedSerializer(PostedSerializer):
-    """The charge, and what was done (`context["message"]`)."""
-
-    message = serializers.SerializerMethodField()
-
-    def get_message(self, posted: Posted) -> str:
-        return self.context["message"]
+    message = MessageField("Charge successful")
 
 
 class RefundedSerializer(PostedSerializer):

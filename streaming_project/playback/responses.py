@@ -8,7 +8,7 @@ and its billable seconds, all taken at one instant.
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from common.payloads import IsoDateTimeField
+from common.payloads import IsoDateTimeField, MessageField
 from playback.models import EndReason, SessionStatus
 
 SESSION_NUMBER_HELP = (
@@ -84,7 +84,7 @@ class SessionSerializer(MediaUrlsSerializer):
 
 
 class SessionEndedSerializer(SessionSerializer):
-    message = serializers.CharField(default="Stream session ended successfully")
+    message = MessageField("Stream session ended successfully")
 
 
 class ActiveSessionsSerializer(serializers.Serializer):
@@ -107,7 +107,7 @@ class StreamStartedSerializer(PaidMediaSerializer):
 
 
 class HeartbeatSerializer(PaidMediaSerializer):
-    message = serializers.CharField(default="Heartbeat successful")
+    message = MessageField("Heartbeat successful")
     sessionId = serializers.UUIDField(source="session.id")
     watchedTime = serializers.FloatField(source="watched_seconds")
     charged = serializers.IntegerField(source="session.amount_charged")

@@ -150,8 +150,7 @@ class VideoListView(APIView):
             )
         except services.UploadRejected as exc:
             raise ValidationError({"videoFile": [f"Not a playable video: {exc}"]}) from exc
-        answer = VideoUploadedSerializer(video, context={"message": "Video uploaded successfully"})
-        return Response(answer.data, status=status.HTTP_201_CREATED)
+        return Response(VideoUploadedSerializer(video).data, status=status.HTTP_201_CREATED)
 
 
 class VideoDetailView(APIView):
@@ -189,8 +188,7 @@ class VideoDetailView(APIView):
         video = services.video_update(
             video_id=video_id, actor_id=request.user.id, **form.validated_data
         )
-        message = {"message": "Video updated successfully"}
-        return Response(VideoUpdatedSerializer(video, context=message).data)
+        return Response(VideoUpdatedSerializer(video).data)
 
     patch = put
 

@@ -4,7 +4,7 @@ in the OpenAPI schema."""
 from rest_framework import serializers
 
 from catalog.models import Video, VideoStatus
-from common.payloads import IsoDateTimeField
+from common.payloads import IsoDateTimeField, MessageField
 
 
 class VideoSerializer(serializers.Serializer):
@@ -40,15 +40,11 @@ class VideoPageSerializer(serializers.Serializer):
 
 
 class VideoUpdatedSerializer(VideoSerializer):
-    """The video, and what was done to it (`context["message"]`)."""
-
-    message = serializers.SerializerMethodField()
-
-    def get_message(self, video: Video) -> str:
-        return self.context["message"]
+    message = MessageField("Video updated successfully")
 
 
 class VideoUploadedSerializer(VideoUpdatedSerializer):
+    message = MessageField("Video uploaded successfully")
     # The original answered `{message, video}`; its clients read those beside ours.
     video = VideoSerializer(
         source="*", help_text="The same video again, where the original put it."
