@@ -1,5 +1,6 @@
 """One Celery app per service, configured the same way everywhere."""
 
+import faulthandler
 import logging
 import os
 import threading
@@ -92,6 +93,9 @@ def _stop_worker_thread(thread: threading.Thread, seconds: float = 15.0) -> None
     # loop for the broker connection (a consumer cancel waiting forever for its answer). The
     # loop looks between 2 s polls, so a warm stop takes a few seconds (deploy.web's kill
     # timeout leaves room for it).
+    # A process still here a little later is stuck: its threads' stacks go to the log before
+    # the server's kill timeout ends it, so what held it up is on record.
+    faulthandler.dump_traceback_later(seconds + 2, exit=False)
     worker_state.should_stop = EX_OK
     thread.join(seconds)
 

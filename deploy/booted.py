@@ -85,7 +85,7 @@ class BootedPlatform:
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGINT)
             try:
-                self.process.wait(timeout=30)
+                self.process.wait(timeout=45)
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
         deadline = time.monotonic() + 20

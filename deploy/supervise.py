@@ -72,7 +72,7 @@ def config() -> str:
             "startsecs=2",
             "startretries=20",
             "stopsignal=TERM",
-            "stopwaitsecs=25",
+            "stopwaitsecs=35",  # past the web server's own kill timeout (deploy.web)
             "stopasgroup=true",
             "killasgroup=true",
             "redirect_stderr=true",

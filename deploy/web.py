@@ -32,7 +32,9 @@ def argv(service: str, *, port: int, host: str) -> list[str]:
         "--host", host, "--port", str(port),
         "--workers", os.environ.get("WEB_CONCURRENCY", "1"),
         "--blocking-threads", os.environ.get("WEB_THREADS", "8"),
-        "--workers-kill-timeout", "20",  # room for a Celery worker inside to stop warm
+        # Room for a Celery worker inside to stop warm: its own 15 s, a task in flight waiting out
+        # an upstream's read timeout, the gRPC server's grace (common.workers, common.rpc).
+        "--workers-kill-timeout", "30",
         "--respawn-failed-workers",
     ]  # fmt: skip
     if flag("STREAMIFY_ACCESS_LOG"):

@@ -135,7 +135,7 @@ def test_a_killed_service_comes_back_and_its_breaker_opens_then_closes():
         # And Ctrl-C stops every worker warm: none has to be killed by its server
         platform.stop()
         log = platform.log_tail(200_000)
-        assert "refused to gracefully stop" not in log
+        assert "refused to gracefully stop" not in log, _stuck(log)
         assert log.count("Granian shutdown completed") == len(SERVICES)
 
 
@@ -174,3 +174,9 @@ def test_apart_each_worker_and_grpc_server_is_a_process_of_its_own():
         assert _grpc_serving(platform, "video")
         _ctl(platform, "start", "auth-grpc")
         wait_for(lambda: _grpc_serving(platform, "auth"), timeout=60, what="auth's gRPC back")
+
+
+def _stuck(log: str) -> str:
+    """What held a worker up: the thread stacks it dumped before its server killed it."""
+    start = log.find("Thread 0x")
+    return log[max(0, start - 2000) : start + 12_000] if start >= 0 else log[-6000:]
