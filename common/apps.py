@@ -9,3 +9,6 @@ class CommonConfig(AppConfig):
     def ready(self):
         # Registers the schema extensions (credentials, error bodies) with drf-spectacular.
         from common import openapi  # noqa: F401
+        from common.metrics.database import instrument_queries
+
+        instrument_queries()

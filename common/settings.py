@@ -8,6 +8,7 @@ import dj_database_url
 
 from common import broker, env, media_storage
 from common.auth import keys
+from common.metrics import COMMON_STATE
 from common.paths import var_dir
 
 SHARED_APPS = [
@@ -26,11 +27,19 @@ SHARED_APPS = [
 
 
 def service_settings(
-    service: str, *, project_dir: Path, apps: list[str], signs_tokens: bool = False
+    service: str,
+    *,
+    project_dir: Path,
+    apps: list[str],
+    signs_tokens: bool = False,
+    middleware: tuple[str, ...] = (),
+    metrics_state: tuple[str, ...] = (),
 ) -> dict:
     """Return the settings of `service`; its settings module publishes them as globals.
 
     `signs_tokens` is true only for auth, the one service that holds the JWT private key.
+    `middleware` runs after the shared front (metrics, request id) and before the rest;
+    `metrics_state` names the service's own scrape-time readings (`common.metrics.state`).
     """
     debug = env.flag("DJANGO_DEBUG")
     # Parsed now, once per process: a service without its own service-token key does not start.
@@ -43,6 +52,10 @@ def service_settings(
         "ALLOWED_HOSTS": os.environ.get("DJANGO_ALLOWED_HOSTS", "*").split(","),
         "INSTALLED_APPS": [*SHARED_APPS, *apps],
         "MIDDLEWARE": [
+            # First, so that a refusal by any middleware after it is counted and timed too.
+            "common.metrics.middleware.MetricsMiddleware",
+            "common.upstreams.RequestIDMiddleware",
+            *middleware,
             "django.middleware.security.SecurityMiddleware",
             "common.limits.RequestSizeLimitMiddleware",
             "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -103,6 +116,7 @@ def service_settings(
         },
         "SIMPLE_JWT": jwt_settings(signs_tokens),
         "LOGGING": logging_config(),
+        "METRICS_STATE": [*COMMON_STATE, *metrics_state],
         **celery_settings(service),
         **event_settings(service),
     }

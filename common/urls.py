@@ -1,10 +1,11 @@
-"""URL patterns every service mounts: health, admin and its OpenAPI schema."""
+"""URL patterns every service mounts: health, metrics, admin and its OpenAPI schema."""
 
 from django.contrib import admin
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
 from common.health import health, live
+from common.metrics.exposition import metrics
 
 
 class PositiveIntConverter:
@@ -23,6 +24,7 @@ service_urlpatterns = [
     path("health", health, name="health"),
     path("health/ready", health, name="health-ready"),
     path("health/live", live, name="health-live"),
+    path("metrics", metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/schema", SpectacularAPIView.as_view(), name="schema"),
 ]

@@ -15,6 +15,7 @@ from django.conf import settings
 from kombu import Exchange, Queue
 
 from common.events.topology import events_queue, handled_types
+from common.metrics import tasks as task_metrics  # noqa: F401 - connects the signals
 from common.saga import commands_queue
 
 logger = logging.getLogger(__name__)

@@ -7,5 +7,6 @@ globals().update(
         "analytics",
         project_dir=Path(__file__).resolve().parent.parent,
         apps=["insights"],
+        metrics_state=("insights.metrics.projections",),
     )
 )

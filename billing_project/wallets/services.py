@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 
 from common.errors import DomainError
 from common.events import publish
+from wallets import metrics
 from wallets.models import LedgerEntry, Wallet
 
 
@@ -102,6 +103,7 @@ def _post(wallet: Wallet, *, kind: str, amount: int, **fields) -> LedgerEntry:
     if wallet.balance < 0:
         raise InsufficientFunds(balance=wallet.balance - amount, amount=-amount)
     wallet.save(update_fields=["balance", "updated_at"])
+    metrics.entry_posted(kind, amount)
     return LedgerEntry.objects.create(
         wallet=wallet, kind=kind, amount=amount, balance_after=wallet.balance, **fields
     )

@@ -42,6 +42,7 @@ from common.breakers.failures import (
     is_upstream_failure,
     never_connected,
 )
+from common.metrics.instruments import UPSTREAM_CALLS, UPSTREAM_DURATION
 from common.paths import var_dir
 
 __all__ = [
@@ -148,15 +149,20 @@ def guarded(name: str):
     Raise `UpstreamUnavailable` when the breaker is open or the block fails with an upstream
     failure; let other exceptions (the upstream's answers, programming errors) through as they
     are. The block runs outside pybreaker's lock, so concurrent calls do not queue behind it.
+    Each call is counted by outcome (`streamify_upstream_calls`) and timed.
     """
     cb = breaker(name)
     entered = False
+    outcome = "failed"
+    started = time.perf_counter()
     try:
         with cb.calling():
             entered = True
             yield cb
+        outcome = "ok"
     except pybreaker.CircuitBreakerError as exc:
         if not entered:
+            outcome = "rejected"
             cb._state_storage.record_rejection()
         cause = exc.__context__
         raise UpstreamUnavailable(
@@ -174,7 +180,12 @@ def guarded(name: str):
             raise UpstreamUnavailable(
                 name, retry_after(name), reason=describe(exc), reached=not never_connected(exc)
             ) from exc
+        outcome = "ok"  # an answer (a 4xx, NOT_FOUND), not a failure of the upstream
         raise
+    finally:
+        UPSTREAM_CALLS.labels(name, outcome).inc()
+        if entered:
+            UPSTREAM_DURATION.labels(name).observe(time.perf_counter() - started)
 
 
 def reset(name: str) -> None:

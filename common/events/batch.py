@@ -30,6 +30,7 @@ import logging
 import threading
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -48,6 +49,7 @@ from kombu import Consumer
 
 from common.events.envelope import validate_envelope
 from common.events.topology import events_queue, events_queue_name
+from common.metrics.instruments import EVENTS_CONSUMED, on_commit
 
 # The modules with models are imported where they are used: a Celery app module imports this
 # one while Django's apps are still loading.
@@ -129,7 +131,15 @@ def apply_events(envelopes: list, handler) -> int:
     fresh = [event for event_id, event in events.items() if event_id in new]
     if fresh:
         handler(fresh)
+    _count(events, new)
     return len(fresh)
+
+
+def _count(events: dict, new: set) -> None:
+    # After the transaction: a batch rolled back and split is counted once, as it ends up.
+    counts = Counter((e.type, "applied" if i in new else "duplicate") for i, e in events.items())
+    for (kind, outcome), n in counts.items():
+        on_commit(EVENTS_CONSUMED.labels(kind, outcome), n)
 
 
 @dataclass(order=True)
@@ -298,7 +308,7 @@ class BatchConsumer:
 
     def failed(self, delivery: Delivery, error: Exception) -> None:
         """Send the event back to be retried later, or after the last attempt dead-letter it."""
-        from common.events.consumer import dead_letter, retry_delay
+        from common.events.consumer import dead_letter, event_type, retry_delay
         from common.events.relay import DELIVER_TASK
 
         envelope, attempt = delivery.envelope, delivery.attempt
@@ -313,6 +323,7 @@ class BatchConsumer:
             logger.warning(
                 "event %s failed (attempt %d): %r", envelope.get("id"), attempt + 1, error
             )
+            EVENTS_CONSUMED.labels(event_type(envelope), "retried").inc()
             self.app.send_task(
                 DELIVER_TASK,
                 args=[envelope],

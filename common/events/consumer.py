@@ -14,6 +14,7 @@ from common.events.envelope import validate_envelope
 from common.events.models import DeadLetter, InboxEvent
 from common.events.relay import DELIVER_TASK
 from common.events.topology import DEAD_LETTER_EXCHANGE, dead_letter_queue, events_queue_name
+from common.metrics.instruments import EVENTS_CONSUMED
 from common.workers import service_app
 
 logger = logging.getLogger(__name__)
@@ -62,9 +63,17 @@ def apply_event(envelope: dict) -> bool:
     except IntegrityError:
         if InboxEvent.objects.filter(event_id=event.id).exists():
             logger.info("event %s already applied; redelivery ignored", event.id)
+            EVENTS_CONSUMED.labels(event.type, "duplicate").inc()
             return False
         raise
+    EVENTS_CONSUMED.labels(event.type, "applied").inc()
     return True
+
+
+def event_type(envelope) -> str:
+    """The type an envelope claims, for counting: a malformed one is `<malformed>`."""
+    kind = envelope.get("type") if isinstance(envelope, dict) else None
+    return kind if isinstance(kind, str) and kind else "<malformed>"
 
 
 def retry_delay(attempt: int) -> float:
@@ -93,6 +102,7 @@ def deliver_event(self, envelope: dict) -> None:
             dead_letter(envelope, error=exc, attempts=attempt + 1)
             return
         logger.warning("event %s failed (attempt %d): %r", envelope.get("id"), attempt + 1, exc)
+        EVENTS_CONSUMED.labels(event_type(envelope), "retried").inc()
         # Back onto this service's own queue only: the topic exchange would fan it out again.
         raise self.retry(
             exc=exc, countdown=retry_delay(attempt), queue=events_queue_name(settings.SERVICE_NAME)
@@ -122,6 +132,7 @@ def dead_letter(envelope: dict, *, error: Exception, attempts: int) -> None:
         error=reason,
         attempts=attempts,
     )
+    EVENTS_CONSUMED.labels(event_type(envelope), "dead_lettered").inc()
     logger.error(
         "event %s dead-lettered after %d attempts: %s", envelope.get("id"), attempts, reason
     )

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from common.events.models import OutboxEvent
 from common.events.topology import EVENTS_EXCHANGE
+from common.metrics.instruments import EVENTS_PUBLISHED
 from common.workers import service_app
 
 logger = logging.getLogger(__name__)
@@ -36,6 +37,8 @@ def relay_outbox(*, event_ids: list[str] | None = None, batch_size: int = 200) -
             published, failed = _publish_rows(rows)
             _mark(published, failed)
         sent += len(published)
+        for row in published:
+            EVENTS_PUBLISHED.labels(row.type).inc()
         if failed is not None or event_ids is not None:
             return sent
 

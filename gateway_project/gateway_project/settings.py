@@ -16,16 +16,11 @@ globals().update(
             "registration",
             "webui",
         ],
+        # Right after the request id: a refused request costs one cache increment and no more.
+        middleware=("resilience.middleware.RateLimitMiddleware",),
+        metrics_state=("registration.metrics.sagas",),
     )
 )
-
-# Every request gets an X-Request-ID before anything else runs; rate limits come right after,
-# so a refused request costs one cache increment and nothing more.
-MIDDLEWARE = [
-    "common.upstreams.RequestIDMiddleware",
-    "resilience.middleware.RateLimitMiddleware",
-    *MIDDLEWARE,  # noqa: F821 - defined by service_settings above
-]
 
 # The upstreams it fronts and their routes: common/service_registry.py.
 

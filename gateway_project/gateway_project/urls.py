@@ -10,6 +10,7 @@ from webui.views import index
 
 from common.health import health as ready
 from common.health import live
+from common.metrics.exposition import metrics
 from common.urls import handler400, handler403, handler404, handler500
 
 urlpatterns = [
@@ -17,6 +18,7 @@ urlpatterns = [
     path("health", health, name="health"),
     path("health/ready", ready, name="health-ready"),
     path("health/live", live, name="health-live"),
+    path("metrics", metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/circuit-breaker/stats", circuit_breaker_stats, name="circuit-breaker-stats"),
     path("graphql", StreamifyGraphQLView.as_view(), name="graphql"),

@@ -14,4 +14,5 @@ def proxy_view(request, path: str = ""):
     service = route_for(request.path)
     if service is None:
         return JsonResponse(error_body("Not found", [{"path": request.path}]), status=404)
+    request.metrics_route = f"proxy:{service}"
     return proxy_forward(request=request, service=service)

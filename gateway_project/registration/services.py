@@ -29,7 +29,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from common.saga import REPORT_FAILURE_TASK, commands_queue
-from registration import clients, completion
+from registration import clients, completion, metrics
 from registration.models import Saga, SagaStep
 
 SUCCEEDED_TASK = "gateway.saga.step_succeeded"
@@ -150,6 +150,7 @@ def _finish(saga: Saga, status: str) -> None:
     saga.finished_at = timezone.now()
     saga.save()
     completion.saga_finished_notify(saga_id=saga.id)
+    transaction.on_commit(lambda: metrics.saga_ended(saga))
 
 
 def _stick(saga: Saga) -> None:
@@ -157,6 +158,7 @@ def _stick(saga: Saga) -> None:
     saga.status = Saga.Status.STUCK
     saga.save()
     completion.saga_finished_notify(saga_id=saga.id)
+    transaction.on_commit(lambda: metrics.saga_ended(saga))
 
 
 def _compensate_next(saga: Saga, steps: dict[str, SagaStep]) -> None:

@@ -5,6 +5,7 @@ from django.http import JsonResponse
 from django_ratelimit.core import get_usage
 
 from common.errors import error_body
+from common.metrics.instruments import RATE_LIMITED
 
 EXEMPT_PREFIXES = ("/health", "/static/", "/favicon.ico")
 AUTH_PREFIXES = ("/api/auth/", "/api/saga/")
@@ -37,6 +38,7 @@ class RateLimitMiddleware:
                 increment=True,
             )
             if usage and usage["should_limit"]:
+                RATE_LIMITED.labels(group).inc()
                 return _too_many(group, usage)
         return self.get_response(request)
 

@@ -20,7 +20,7 @@ from django.db import transaction
 
 from common.errors import DomainError
 from common.events import publish
-from playback import clients, clock
+from playback import clients, clock, metrics
 from playback.models import EndReason, SessionStatus, StreamSession
 
 logger = logging.getLogger(__name__)
@@ -188,6 +188,8 @@ def _charge_minute(session: StreamSession, minute: int) -> int | None:
         video_id=session.video_id,
         session_id=str(session.id),
     )
+    if not charge.replayed:
+        metrics.MINUTES_CHARGED.inc()
     return charge.balance
 
 

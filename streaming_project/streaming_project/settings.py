@@ -9,6 +9,7 @@ globals().update(
         "streaming",
         project_dir=Path(__file__).resolve().parent.parent,
         apps=["playback"],
+        metrics_state=("playback.metrics.sessions",),
     )
 )
 

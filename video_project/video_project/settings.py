@@ -9,6 +9,7 @@ globals().update(
         "video",
         project_dir=Path(__file__).resolve().parent.parent,
         apps=["catalog"],
+        metrics_state=("catalog.metrics.videos",),
     )
 )
 
