@@ -1,0 +1,54 @@
+"""Who may read `/metrics`: loopback and private ranges by default, or the operator's list."""
+
+import django
+from django.conf import settings
+
+if not settings.configured:
+    settings.configure(REST_FRAMEWORK={}, DEFAULT_CHARSET="utf-8")
+    django.setup()
+
+import orjson  # noqa: E402
+import pytest  # noqa: E402
+from django.test import RequestFactory  # noqa: E402
+
+from common.metrics import exposition  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def fresh_allow_list():
+    exposition.allowed_networks.cache_clear()
+    yield
+    exposition.allowed_networks.cache_clear()
+
+
+@pytest.mark.parametrize(
+    "address", ["127.0.0.1", "::1", "10.4.0.7", "172.20.1.1", "192.168.1.20", "fd00::5"]
+)
+def test_loopback_and_private_addresses_may_read_by_default(address):
+    assert exposition.allowed(address)
+
+
+@pytest.mark.parametrize("address", ["203.0.113.5", "8.8.8.8", "2001:db8::1", "", "not-an-ip"])
+def test_public_or_unreadable_addresses_may_not(address):
+    assert not exposition.allowed(address)
+
+
+def test_the_operator_names_the_networks(monkeypatch):
+    monkeypatch.setenv("STREAMIFY_METRICS_ALLOW", "203.0.113.0/24")
+    assert exposition.allowed("203.0.113.5")
+    assert not exposition.allowed("127.0.0.1")
+
+
+def test_a_refused_client_gets_a_json_403_and_no_figures():
+    request = RequestFactory().get("/metrics", REMOTE_ADDR="203.0.113.5")
+    answer = exposition.metrics(request)
+    assert answer.status_code == 403
+    body = orjson.loads(answer.content)
+    assert body["error"] == "Metrics are for the operators' network"
+    assert b"streamify_" not in answer.content
+
+
+def test_only_get_reads_the_page():
+    answer = exposition.metrics(RequestFactory().post("/metrics", REMOTE_ADDR="127.0.0.1"))
+    assert answer.status_code == 405
+    assert orjson.loads(answer.content)["error"] == "Method not allowed"

@@ -1,0 +1,147 @@
+"""`/metrics` on `make run`, as an operator reads it: one viewer's journey (deposit, a paid
+stream, a registration saga) moves the figures of every service it touches, and each page is
+valid Prometheus text. (Who may read a page: common/tests/test_metrics_exposition.py.)"""
+
+import uuid
+
+import requests
+from prometheus_client.parser import text_string_to_metric_families
+
+from common.service_registry import SERVICES
+from common.testing.processes import wait_for
+from deploy.booted import booted_platform
+
+DEMO = {"email": "demo@streamify.local", "password": "streamify-demo"}
+
+
+def scrape(platform, service: str) -> dict[tuple, float]:
+    """Every sample of `service`'s page: {(name, (label, value) pairs sorted): value}."""
+    answer = requests.get(platform.url(service, "/metrics"), timeout=10)
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["Content-Type"].startswith("text/plain; version=")
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(answer.text)
+        for sample in family.samples
+    }
+
+
+def value(samples: dict, name: str, **labels) -> float:
+    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+def total(samples: dict, name: str) -> float:
+    return sum(v for (n, _), v in samples.items() if n == name)
+
+
+def test_a_journey_moves_the_figures_of_every_service_it_touches():
+    with booted_platform() as platform:
+        platform.wait_healthy()
+        gateway = platform.url("gateway")
+        before = {service: scrape(platform, service) for service in SERVICES}
+
+        token = requests.post(f"{gateway}/api/auth/login", json=DEMO, timeout=30).json()["token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        deposit = requests.post(
+            f"{gateway}/api/billing/deposit", json={"amount": 5000}, headers=auth, timeout=30
+        )
+        assert deposit.status_code == 200, deposit.text
+        videos = requests.get(f"{gateway}/api/videos", headers=auth, timeout=30).json()["videos"]
+        paid = next(v for v in videos if v["pricePerMinute"] > 0 and v["status"] == "ready")
+        start = requests.post(f"{gateway}/api/stream/start/{paid['id']}", headers=auth, timeout=30)
+        assert start.status_code == 200, start.text
+        session_id = start.json()["sessionId"]
+
+        # While the session is open, streaming counts it as watched now.
+        streaming = scrape(platform, "streaming")
+        assert value(streaming, "streamify_stream_sessions_active") == 1
+        assert total(streaming, "streamify_stream_minutes_charged_total") == 1 + total(
+            before["streaming"], "streamify_stream_minutes_charged_total"
+        )
+
+        ended = requests.post(f"{gateway}/api/stream/end/{session_id}", headers=auth, timeout=30)
+        assert ended.status_code == 200, ended.text
+        email = f"metrics-{uuid.uuid4().hex[:8]}@example.com"
+        saga = requests.post(
+            f"{gateway}/api/saga/register",
+            json={"email": email, "password": "password123", "firstName": "Mia", "lastName": "Eto"},
+            timeout=30,
+        )
+        assert saga.status_code in (201, 202), saga.text
+        saga_id = saga.json()["sagaId"]
+        wait_for(
+            lambda: (
+                requests.get(f"{gateway}/api/saga/{saga_id}", timeout=10).json()["status"]
+                == "completed"
+            ),
+            timeout=60,
+            what="the registration saga",
+        )
+        # Analytics has applied the stream's start once it has the newcomer's registration too.
+        wait_for(
+            lambda: (
+                value(
+                    scrape(platform, "analytics"),
+                    "streamify_events_consumed_total",
+                    type="stream.started",
+                    outcome="applied",
+                )
+                >= 1
+            ),
+            timeout=30,
+            what="analytics to apply stream.started",
+        )
+        after = {service: scrape(platform, service) for service in SERVICES}
+
+        def moved(service: str, name: str, **labels) -> float:
+            return value(after[service], name, **labels) - value(before[service], name, **labels)
+
+        # The gateway: proxied requests by upstream, calls by outcome, the saga, the breakers.
+        assert moved("gateway", "streamify_http_requests_total",
+                     route="proxy:billing", method="POST", status="200") == 1  # fmt: skip
+        assert moved("gateway", "streamify_http_requests_total",
+                     route="proxy:streaming", method="POST", status="200") == 2  # fmt: skip
+        assert moved("gateway", "streamify_upstream_calls_total",
+                     upstream="billing", outcome="ok") >= 1  # fmt: skip
+        assert moved("gateway", "streamify_sagas", status="completed") == 1
+        assert moved("gateway", "streamify_saga_duration_seconds_count", status="completed") == 1
+        assert value(after["gateway"], "streamify_breaker_state", upstream="billing",
+                     state="closed") == 1  # fmt: skip
+
+        # Billing: the deposit and the first minute's charge, in entries and in cents.
+        assert moved("billing", "streamify_billing_entries_total", kind="deposit") == 1
+        assert moved("billing", "streamify_billing_cents_total", kind="deposit") == 5000
+        assert moved("billing", "streamify_billing_entries_total", kind="charge") == 1
+        assert (
+            moved("billing", "streamify_billing_cents_total", kind="charge")
+            == (paid["pricePerMinute"])
+        )
+        # ... and the wallet opened for the newcomer, from auth's event.
+        assert moved("billing", "streamify_events_consumed_total",
+                     type="user.registered", outcome="applied") == 1  # fmt: skip
+
+        # Streaming: one minute charged (ended within it), no session open any more.
+        assert value(after["streaming"], "streamify_stream_sessions_active") == 0
+        assert moved("streaming", "streamify_upstream_calls_total",
+                     upstream="billing", outcome="ok") >= 1  # fmt: skip
+
+        # Auth and streaming published what analytics then consumed; nothing is left behind.
+        assert moved("auth", "streamify_events_published_total", type="user.registered") == 1
+        assert moved("streaming", "streamify_events_published_total", type="stream.started") == 1
+        assert value(after["analytics"], "streamify_projection_lag_events",
+                     projector="read_models") >= 0  # fmt: skip
+        assert value(after["analytics"], "streamify_event_store_head_position") > value(
+            before["analytics"], "streamify_event_store_head_position"
+        )
+
+        for service in SERVICES:
+            page = after[service]
+            assert total(page, "streamify_db_query_duration_seconds_count") > 0, service
+            assert value(page, "streamify_dlq_messages") == 0, service
+            assert ("streamify_outbox_pending", ()) in page, service
+            assert value(page, "streamify_outbox_oldest_pending_seconds") < 30, service
+            assert total(page, "streamify_metrics_state_errors_total") == 0, service
+
+        # The gateway relays /api/* only: no upstream's page is reachable through it.
+        relayed = requests.get(f"{gateway}/api/billing/metrics", timeout=10)
+        assert relayed.status_code == 404 and "streamify_" not in relayed.text
