@@ -8,7 +8,14 @@ class CommonConfig(AppConfig):
 
     def ready(self):
         # Registers the schema extensions (credentials, error bodies) with drf-spectacular.
-        from common import openapi  # noqa: F401
+        from django.conf import settings
+
+        from common import (
+            openapi,  # noqa: F401
+            tracing,
+        )
         from common.metrics.database import instrument_queries
 
         instrument_queries()
+        if hasattr(settings, "SERVICE_NAME"):
+            tracing.configure(settings.SERVICE_NAME)

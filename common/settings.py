@@ -6,7 +6,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from common import broker, env, media_storage
+from common import broker, env, logs, media_storage
 from common.auth import keys
 from common.metrics import COMMON_STATE
 from common.paths import var_dir
@@ -55,6 +55,7 @@ def service_settings(
             # First, so that a refusal by any middleware after it is counted and timed too.
             "common.metrics.middleware.MetricsMiddleware",
             "common.upstreams.RequestIDMiddleware",
+            *(["common.logs.RequestLogMiddleware"] if logs.access_lines() else []),
             *middleware,
             "django.middleware.security.SecurityMiddleware",
             "common.limits.RequestSizeLimitMiddleware",
@@ -115,7 +116,7 @@ def service_settings(
             "SERVE_INCLUDE_SCHEMA": False,
         },
         "SIMPLE_JWT": jwt_settings(signs_tokens),
-        "LOGGING": logging_config(),
+        "LOGGING": logs.logging_config(),
         "METRICS_STATE": [*COMMON_STATE, *metrics_state],
         **celery_settings(service),
         **event_settings(service),
@@ -242,21 +243,4 @@ def event_settings(service: str) -> dict:
         "EVENTS_SWEEP_SECONDS": float(os.environ.get("STREAMIFY_OUTBOX_SWEEP_SECONDS", "2.0")),
         # A payload that breaks its contract: refused where a developer sees it, logged elsewhere.
         "EVENTS_ENFORCE_CONTRACTS": env.flag("STREAMIFY_ENFORCE_CONTRACTS", env.dev_mode()),
-    }
-
-
-def logging_config() -> dict:
-    level = os.environ.get("STREAMIFY_LOG_LEVEL", "INFO")
-    # Under `make run` every process writes to one terminal: each line names its process.
-    process = os.environ.get("STREAMIFY_PROCESS")
-    label = f"[{process}] " if process else ""
-    return {
-        "version": 1,
-        "disable_existing_loggers": False,
-        "formatters": {
-            "plain": {"format": f"%(asctime)s %(levelname)s {label}%(name)s %(message)s"}
-        },
-        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-        "root": {"handlers": ["console"], "level": level},
-        "loggers": {"django.db.backends": {"level": "INFO"}},
     }

@@ -40,6 +40,7 @@ import urllib3
 from urllib3.exceptions import ProtocolError
 from urllib3.util.retry import Retry
 
+from common import logs
 from common.breakers import UpstreamServerError, UpstreamUnavailable, guarded, refusing
 from common.env import service_urls
 
@@ -100,6 +101,8 @@ class RequestIDMiddleware:
             response = self.get_response(request)
         finally:
             _request_id.reset(token)
+            # Named by authentication for this request's log lines; not the next request's.
+            logs.set_user(None)
         response[REQUEST_ID_HEADER] = request_id
         return response
 

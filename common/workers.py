@@ -14,8 +14,8 @@ from celery.worker import state as worker_state
 from django.conf import settings
 from kombu import Exchange, Queue
 
+from common import task_signals  # noqa: F401 - connects the signals
 from common.events.topology import events_queue, handled_types
-from common.metrics import tasks as task_metrics  # noqa: F401 - connects the signals
 from common.saga import commands_queue
 
 logger = logging.getLogger(__name__)

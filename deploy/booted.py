@@ -118,9 +118,12 @@ def _kill(pid: int) -> None:
 def booted_platform(*, real: bool = False, tree: Path = REPO_ROOT, env: dict | None = None):
     """Start `make run` of `tree` in a scratch var dir; stop it (Ctrl-C) on leaving."""
     # Backends come from `real` (and `env`) alone, never from the caller's environment.
-    run_env = dict(
-        environ_without_backends(), STREAMIFY_ACCESS_LOG="0", **_free_ports(), **(env or {})
-    )
+    run_env = {
+        **environ_without_backends(),
+        "STREAMIFY_ACCESS_LOG": "0",
+        **_free_ports(),
+        **(env or {}),
+    }
     with ExitStack() as stack:
         scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="streamify-boot-"))
         run_env["STREAMIFY_VAR_DIR"] = scratch

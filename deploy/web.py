@@ -9,9 +9,8 @@ on this 2-core machine with wrk -c32, runs alternated, granian answered /health/
 against 1,200-1,400: its Rust HTTP layer costs far less per request.
 
 Environment: WEB_CONCURRENCY worker processes (default 1), WEB_THREADS threads each (default 8:
-requests mostly wait on the database and upstreams), BIND_HOST, and STREAMIFY_ACCESS_LOG=1 for
-one access log line per request (off by default: at load, writing them costs more than some
-requests).
+requests mostly wait on the database and upstreams), BIND_HOST. One log line per request:
+STREAMIFY_ACCESS_LOG (common.logs).
 """
 
 import argparse
@@ -19,7 +18,6 @@ import os
 import sys
 from pathlib import Path
 
-from common.env import flag
 from common.paths import REPO_ROOT
 from common.service_registry import DEFAULT_HTTP_PORTS, SERVICES
 
@@ -37,11 +35,9 @@ def argv(service: str, *, port: int, host: str) -> list[str]:
         "--workers-kill-timeout", "30",
         "--respawn-failed-workers",
     ]  # fmt: skip
-    if flag("STREAMIFY_ACCESS_LOG"):
-        command += ["--access-log", "--access-log-fmt", '[%(time)s] %(addr)s "%(method)s '
-                    '%(path)s %(protocol)s" %(status)d %(dt_ms).1fms']  # fmt: skip
-    else:
-        command.append("--no-access-log")
+    # Request lines are the application's own (common.logs): they name the route, the trace
+    # and the user, and follow STREAMIFY_LOG_FORMAT.
+    command.append("--no-access-log")
     return command
 
 

@@ -8,6 +8,7 @@ from rest_framework.exceptions import APIException, AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTStatelessUserAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken
 
+from common import logs
 from common.auth import service_tokens
 from common.lru import LRU
 
@@ -33,14 +34,14 @@ class UserTokenAuthentication(JWTStatelessUserAuthentication):
         raw = self.get_raw_token(header) if header is not None else None
         if raw is None:
             return None
-        known = _verified.get(raw)
-        if known is not None:
-            return known
-        try:
-            found = super().authenticate(request)
-        except InvalidToken as exc:
-            raise TokenRejected(_reason(exc)) from exc
-        _verified.put(raw, found, expires_at=found[1]["exp"])
+        found = _verified.get(raw)
+        if found is None:
+            try:
+                found = super().authenticate(request)
+            except InvalidToken as exc:
+                raise TokenRejected(_reason(exc)) from exc
+            _verified.put(raw, found, expires_at=found[1]["exp"])
+        logs.set_user(found[0].id)
         return found
 
 

@@ -31,6 +31,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -47,6 +48,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from kombu import Consumer
 
+from common import tracing
 from common.events.envelope import validate_envelope
 from common.events.topology import events_queue, events_queue_name
 from common.metrics.instruments import EVENTS_CONSUMED, on_commit
@@ -121,16 +123,22 @@ def apply_events(envelopes: list, handler) -> int:
 
     known = handlers()
     events: dict[uuid.UUID, Event] = {}
+    traced: dict[uuid.UUID, dict] = {}
     for envelope in envelopes:
         event = Event.from_envelope(validate_envelope(envelope))
         if event.type not in known:
             logger.warning("no handler for %s in %s; dropped", event.type, settings.SERVICE_NAME)
             continue
         events.setdefault(uuid.UUID(str(event.id)), event)
+        traced.setdefault(uuid.UUID(str(event.id)), envelope)
     new = _inbox_insert(events) if events else set()
     fresh = [event for event_id, event in events.items() if event_id in new]
     if fresh:
-        handler(fresh)
+        # One span per event, each the child of its own publisher's context, over the batch.
+        with ExitStack() as spans:
+            for event_id in new:
+                spans.enter_context(tracing.consuming(traced[event_id], settings.SERVICE_NAME))
+            handler(fresh)
     _count(events, new)
     return len(fresh)
 

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.module_loading import import_string
 
+from common import tracing
 from common.events.envelope import validate_envelope
 from common.events.models import DeadLetter, InboxEvent
 from common.events.relay import DELIVER_TASK
@@ -95,7 +96,8 @@ def retry_delay(attempt: int) -> float:
 def deliver_event(self, envelope: dict) -> None:
     """Apply `envelope` exactly once: retry with backoff, then park it in the dead-letter queue."""
     try:
-        apply_event(envelope)
+        with tracing.consuming(envelope, settings.SERVICE_NAME):
+            apply_event(envelope)
     except Exception as exc:
         attempt = self.request.retries
         if attempt >= settings.EVENTS_MAX_RETRIES:

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import transaction
 
+from common import tracing
 from common.events.contracts import contract_check
 from common.events.envelope import make_envelope
 from common.events.models import OutboxEvent
@@ -23,8 +24,10 @@ def publish(type: str, data: dict, *, correlation_id: str | None = None) -> dict
         publisher=settings.SERVICE_NAME,
         strict=settings.EVENTS_ENFORCE_CONTRACTS,
     )
-    envelope = make_envelope(
-        type=type, data=data, source=settings.EVENTS_SOURCE, correlation_id=correlation_id
+    envelope = tracing.stamp(
+        make_envelope(
+            type=type, data=data, source=settings.EVENTS_SOURCE, correlation_id=correlation_id
+        )
     )
     OutboxEvent.objects.create(id=envelope["id"], type=type, envelope=envelope)
     transaction.on_commit(lambda: _relay_now(envelope["id"]), robust=True)

@@ -49,6 +49,8 @@ def _publish_rows(rows: list[OutboxEvent]) -> tuple[list[OutboxEvent], OutboxEve
     published: list[OutboxEvent] = []
     try:
         with app.producer_or_acquire() as producer:
+            # Declared once per connection (kombu remembers), not named in every message.
+            producer.maybe_declare(EVENTS_EXCHANGE)
             for row in rows:
                 _send(app, producer, row.envelope)
                 published.append(row)
@@ -81,7 +83,6 @@ def _send(app, producer, envelope: dict) -> None:
         exchange=EVENTS_EXCHANGE.name,
         exchange_type=EVENTS_EXCHANGE.type,
         routing_key=envelope["type"],
-        declare=[EVENTS_EXCHANGE],
         headers={"ce_id": envelope["id"], "ce_type": envelope["type"]},
         retry=False,
     )

@@ -6,6 +6,7 @@
 - `database`: each query's latency (and so their count), by database.
 - `state`: figures read when Prometheus scrapes (outbox, dead letters, breakers, and each
   service's `METRICS_STATE`): they describe what is stored, so they are asked, not counted.
+- `common.task_signals`: each Celery task's count and run time.
 - `exposition`: `GET /metrics`, answered only to the allow-list; a worker running as a process
   of its own serves its counters on a port of its own.
 

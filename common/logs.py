@@ -1,0 +1,166 @@
+"""Log lines: readable under `make run`, one JSON object per line with STREAMIFY_LOG_FORMAT=json.
+
+Every line names its service and process, and, when it is written while serving a request or
+running a task, that request's id (`X-Request-ID`), its trace and its signed-in user. It never
+holds a token, a password or a hash: request lines name the path without its query (signed
+media URLs carry their signature there) and the user by id.
+
+With `STREAMIFY_ACCESS_LOG` (default: on with JSON, off otherwise) each request and each Celery
+task also gets one line of its own: route, status or state, and duration. Celery's own
+"received"/"succeeded" lines are then left out, so a task is one line, not three.
+"""
+
+import logging
+import os
+import time
+from contextvars import ContextVar
+from datetime import UTC, datetime
+
+import orjson
+
+from common.env import flag
+
+_user_id: ContextVar[int | None] = ContextVar("streamify_user_id", default=None)
+_task_request_id: ContextVar[str | None] = ContextVar("streamify_task_request_id", default=None)
+
+requests_log = logging.getLogger("streamify.requests")
+tasks_log = logging.getLogger("streamify.tasks")
+
+
+def json_format() -> bool:
+    return os.environ.get("STREAMIFY_LOG_FORMAT", "plain").lower() == "json"
+
+
+def access_lines() -> bool:
+    return flag("STREAMIFY_ACCESS_LOG", json_format())
+
+
+def set_user(user_id) -> None:
+    """Name the signed-in user of the request being served (authentication sets it,
+    `RequestIDMiddleware` clears it when the request ends)."""
+    _user_id.set(user_id)
+
+
+def set_task_request_id(request_id: str | None):
+    """Name the request that sent the task being run; returns the token to reset it with."""
+    return _task_request_id.set(request_id)
+
+
+def reset_task_request_id(token) -> None:
+    _task_request_id.reset(token)
+
+
+def current_ids() -> dict:
+    """The request id, trace and span ids and user id of what this thread is serving now."""
+    from common.tracing import current_trace_ids
+    from common.upstreams import _request_id
+
+    trace_id, span_id = current_trace_ids()
+    return {
+        "request_id": _request_id.get() or _task_request_id.get(),
+        "trace_id": trace_id,
+        "span_id": span_id,
+        "user_id": _user_id.get(),
+    }
+
+
+class ContextFilter(logging.Filter):
+    """Stamp every record with the service, the process and `current_ids()`."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from django.conf import settings
+
+        # A line may be written before settings are (a start-up failure): it still goes out.
+        record.service = getattr(settings, "SERVICE_NAME", "") if settings.configured else ""
+        record.process_name = os.environ.get("STREAMIFY_PROCESS", "")
+        for key, value in current_ids().items():
+            setattr(record, key, value)
+        return True
+
+
+class JSONFormatter(logging.Formatter):
+    """One JSON object per record; a line's own figures (`extra={"fields": {...}}`) beside."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "service": getattr(record, "service", ""),
+            "process": getattr(record, "process_name", ""),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for key in ("request_id", "trace_id", "span_id", "user_id"):
+            value = getattr(record, key, None)
+            if value:
+                entry[key] = value
+        entry.update(getattr(record, "fields", {}))
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return orjson.dumps(entry, default=str).decode()
+
+
+def logging_config() -> dict:
+    level = os.environ.get("STREAMIFY_LOG_LEVEL", "INFO")
+    # Under `make run` every process writes to one terminal: each line names its process.
+    process = os.environ.get("STREAMIFY_PROCESS")
+    label = f"[{process}] " if process else ""
+    formatters = {
+        "plain": {"format": f"%(asctime)s %(levelname)s {label}%(name)s %(message)s"},
+        "json": {"()": "common.logs.JSONFormatter"},
+    }
+    quiet = {}
+    if access_lines():
+        # Our task line replaces Celery's "received" and "succeeded" lines.
+        quiet = {
+            name: {"level": "WARNING"} for name in ("celery.app.trace", "celery.worker.strategy")
+        }
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"context": {"()": "common.logs.ContextFilter"}},
+        "formatters": formatters,
+        "handlers": {
+            "console": {
+                "class": "logging.StreamHandler",
+                "formatter": "json" if json_format() else "plain",
+                "filters": ["context"],
+            }
+        },
+        "root": {"handlers": ["console"], "level": level},
+        "loggers": {"django.db.backends": {"level": "INFO"}, **quiet},
+    }
+
+
+class RequestLogMiddleware:
+    """One line per request (installed only when `access_lines()`)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from common.metrics.middleware import route_of
+
+        started = time.perf_counter()
+        response = self.get_response(request)
+        duration_ms = round((time.perf_counter() - started) * 1000, 1)
+        fields = {
+            "method": request.method,
+            "path": request.path,
+            "route": route_of(request),
+            "status": response.status_code,
+            "duration_ms": duration_ms,
+        }
+        requests_log.info(
+            "%s %s %s %.1f ms", request.method, request.path, response.status_code, duration_ms,
+            extra={"fields": fields},
+        )  # fmt: skip
+        return response
+
+
+def task_line(*, task: str, task_id: str, state: str, seconds: float | None) -> None:
+    if not access_lines():
+        return
+    duration_ms = round(seconds * 1000, 1) if seconds is not None else None
+    fields = {"task": task, "task_id": task_id, "state": state, "duration_ms": duration_ms}
+    tasks_log.info("%s %s %s ms", task, state, duration_ms, extra={"fields": fields})
