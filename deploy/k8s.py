@@ -40,6 +40,8 @@ CALLERS = {
     "billing": ("gateway", "streaming"),
     "analytics": ("gateway",),
 }
+# Where a worker running apart serves its counters (common.metrics.exposition).
+WORKER_METRICS_PORT = 9100
 HEADER = "# Written by `python -m deploy.k8s` from deploy/processes.py: change that, then rerun.\n"
 
 
@@ -87,7 +89,10 @@ def waits_for_prepare(owner: str) -> dict:
     }  # fmt: skip
 
 
-def deployment(program: processes.Program, owner: str, component: str, **container) -> dict:
+def deployment(
+    program: processes.Program, owner: str, component: str, *, scraped_on: int = 0, **container
+) -> dict:
+    """`scraped_on`: the port whose /metrics Prometheus reads (its usual pod annotations)."""
     spec: dict = {
         # No `<SERVICE>_PORT=tcp://...` variables from Kubernetes' service links: the
         # platform reads `<SERVICE>_PORT` as its own port number (and Flower `FLOWER_PORT`).
@@ -112,9 +117,38 @@ def deployment(program: processes.Program, owner: str, component: str, **contain
         "spec": {
             "replicas": 1,
             "selector": {"matchLabels": selector},
-            "template": {"metadata": {"labels": selector}, "spec": spec},
+            "template": {"metadata": {"labels": selector, **scraped(scraped_on)}, "spec": spec},
         },
     }
+
+
+def scraped(port: int) -> dict:
+    if not port:
+        return {}
+    annotations = {
+        "prometheus.io/scrape": "true",
+        "prometheus.io/port": str(port),
+        "prometheus.io/path": "/metrics",
+    }
+    return {"annotations": annotations}
+
+
+def scrape_policy(name: str, selector: dict, port: int) -> dict:
+    """Prometheus may read these pods' metrics port from a namespace (or a pod of this one)
+    labelled `streamify/metrics-scraper: "true"`; the service's own policy admits only its
+    callers."""
+    scraper = {"streamify/metrics-scraper": "true"}
+    policy = ingress_policy(f"{name}-metrics", selector, [{"containerPort": port}], ())
+    policy["spec"]["ingress"] = [
+        {
+            "ports": [{"port": port, "protocol": "TCP"}],
+            "from": [
+                {"namespaceSelector": {"matchLabels": scraper}},
+                {"podSelector": {"matchLabels": scraper}},
+            ],
+        }
+    ]
+    return policy
 
 
 def service(name: str, selector: dict, ports: list[dict], *, headless: bool = False) -> dict:
@@ -204,6 +238,7 @@ def web(name: str) -> list[dict]:
             "web",
             ports=ports,
             resources=resources("100m", "160Mi", "512Mi"),
+            scraped_on=DEFAULT_HTTP_PORTS[name],
             **probes,
         ),
         service(name, selector, ports),
@@ -212,6 +247,7 @@ def web(name: str) -> list[dict]:
         ingress_policy(
             name, selector, ports, None if name == "gateway" else pods_of(*CALLERS[name])
         ),
+        scrape_policy(name, selector, DEFAULT_HTTP_PORTS[name]),
     ]
 
 
@@ -247,9 +283,16 @@ def grpc_server(name: str) -> list[dict]:
 def worker(name: str) -> list[dict]:
     program = processes.worker(name)
     memory = "384Mi" if name == "video" else "160Mi"  # ffmpeg runs in the video worker
+    ports = [{"name": "metrics", "containerPort": WORKER_METRICS_PORT}]
+    made = deployment(
+        program, name, "worker", ports=ports, resources=resources("50m", memory, "1Gi"),
+        scraped_on=WORKER_METRICS_PORT,
+    )  # fmt: skip
+    selector = labels(name, "worker")
     return [
-        deployment(program, name, "worker", resources=resources("50m", memory, "1Gi")),
-        budget(program.name, labels(name, "worker")),
+        made,
+        budget(program.name, selector),
+        scrape_policy(program.name, selector, WORKER_METRICS_PORT),
     ]
 
 
@@ -298,6 +341,7 @@ def flower() -> list[dict]:
 def config() -> dict:
     data = {
         "BIND_HOST": "0.0.0.0",
+        "STREAMIFY_WORKER_METRICS_PORT": str(WORKER_METRICS_PORT),
         **{f"{s.upper()}_URL": f"http://{s}:{DEFAULT_HTTP_PORTS[s]}" for s in SERVICES},
         **{
             f"{s.upper()}_GRPC_TARGET": f"dns:///{s}-grpc:{port}"

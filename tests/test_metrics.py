@@ -10,6 +10,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from common.service_registry import SERVICES
 from common.testing.processes import wait_for
 from deploy.booted import booted_platform
+from tests.test_observability_files import named_metrics
+
+SUFFIXES = {"counter": ("_total",), "histogram": ("_bucket", "_count", "_sum")}
 
 DEMO = {"email": "demo@streamify.local", "password": "streamify-demo"}
 
@@ -24,6 +27,19 @@ def scrape(platform, service: str) -> dict[tuple, float]:
         for family in text_string_to_metric_families(answer.text)
         for sample in family.samples
     }
+
+
+def names_on(platform) -> set[str]:
+    """Every metric name some service's page declares, with the sample names it implies (a
+    labelled counter no one has counted yet has no sample, but is declared)."""
+    names = set()
+    for service in SERVICES:
+        text = requests.get(platform.url(service, "/metrics"), timeout=10).text
+        for family in text_string_to_metric_families(text):
+            names.add(family.name)
+            names.update(family.name + suffix for suffix in SUFFIXES.get(family.type, ()))
+            names.update(sample.name for sample in family.samples)
+    return names
 
 
 def value(samples: dict, name: str, **labels) -> float:
@@ -141,6 +157,10 @@ def test_a_journey_moves_the_figures_of_every_service_it_touches():
             assert ("streamify_outbox_pending", ()) in page, service
             assert value(page, "streamify_outbox_oldest_pending_seconds") < 30, service
             assert total(page, "streamify_metrics_state_errors_total") == 0, service
+
+        # Every metric the alerts and dashboards read is on some service's page.
+        missing = named_metrics() - names_on(platform)
+        assert not missing, f"alerts or dashboards read metrics nobody exports: {missing}"
 
         # The gateway relays /api/* only: no upstream's page is reachable through it.
         relayed = requests.get(f"{gateway}/api/billing/metrics", timeout=10)
