@@ -2,8 +2,8 @@
 
 Every line names its service and process, and, when it is written while serving a request or
 running a task, that request's id (`X-Request-ID`), its trace and its signed-in user. It never
-holds a token, a password or a hash: request lines name the path without its query (signed
-media URLs carry their signature there) and the user by id.
+holds a token, a password or a hash: request lines name the path without its query, a signed
+media URL's signature is cut out of every line (`redacted`), and the user appears by id.
 
 With `STREAMIFY_ACCESS_LOG` (default: on with JSON, off otherwise) each request and each Celery
 task also gets one line of its own: route, status or state, and duration. Celery's own
@@ -12,6 +12,7 @@ task also gets one line of its own: route, status or state, and duration. Celery
 
 import logging
 import os
+import re
 import time
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -22,6 +23,10 @@ from common.env import flag
 
 _user_id: ContextVar[int | None] = ContextVar("streamify_user_id", default=None)
 _task_request_id: ContextVar[str | None] = ContextVar("streamify_task_request_id", default=None)
+
+# A signed media URL's `<expiry>.<signature>` path segment (playback's `token`): a capability
+# to the media, so it never reaches a log line, the platform's or Django's own.
+SIGNED_SEGMENT = re.compile(r"/\d{9,12}\.[A-Za-z0-9_-]{16,}(?=/|$)")
 
 requests_log = logging.getLogger("streamify.requests")
 tasks_log = logging.getLogger("streamify.tasks")
@@ -50,6 +55,10 @@ def reset_task_request_id(token) -> None:
     _task_request_id.reset(token)
 
 
+def redacted(path: str) -> str:
+    return SIGNED_SEGMENT.sub("/<signed>", path)
+
+
 def current_ids() -> dict:
     """The request id, trace and span ids and user id of what this thread is serving now."""
     from common.tracing import current_trace_ids
@@ -75,6 +84,8 @@ class ContextFilter(logging.Filter):
         record.process_name = os.environ.get("STREAMIFY_PROCESS", "")
         for key, value in current_ids().items():
             setattr(record, key, value)
+        if isinstance(record.args, tuple) and record.args:
+            record.args = tuple(redacted(a) if isinstance(a, str) else a for a in record.args)
         return True
 
 
@@ -109,12 +120,12 @@ def logging_config() -> dict:
         "plain": {"format": f"%(asctime)s %(levelname)s {label}%(name)s %(message)s"},
         "json": {"()": "common.logs.JSONFormatter"},
     }
-    quiet = {}
+    levels = {}
     if access_lines():
-        # Our task line replaces Celery's "received" and "succeeded" lines.
-        quiet = {
-            name: {"level": "WARNING"} for name in ("celery.app.trace", "celery.worker.strategy")
-        }
+        # Asked for by their own switch, whatever STREAMIFY_LOG_LEVEL says; our task line
+        # replaces Celery's "received" and "succeeded" lines.
+        levels = {logger.name: {"level": "INFO"} for logger in (requests_log, tasks_log)}
+        levels |= {n: {"level": "WARNING"} for n in ("celery.app.trace", "celery.worker.strategy")}
     return {
         "version": 1,
         "disable_existing_loggers": False,
@@ -128,7 +139,7 @@ def logging_config() -> dict:
             }
         },
         "root": {"handlers": ["console"], "level": level},
-        "loggers": {"django.db.backends": {"level": "INFO"}, **quiet},
+        "loggers": {"django.db.backends": {"level": "INFO"}, **levels},
     }
 
 
@@ -144,15 +155,16 @@ class RequestLogMiddleware:
         started = time.perf_counter()
         response = self.get_response(request)
         duration_ms = round((time.perf_counter() - started) * 1000, 1)
+        path = redacted(request.path)
         fields = {
             "method": request.method,
-            "path": request.path,
+            "path": path,
             "route": route_of(request),
             "status": response.status_code,
             "duration_ms": duration_ms,
         }
         requests_log.info(
-            "%s %s %s %.1f ms", request.method, request.path, response.status_code, duration_ms,
+            "%s %s %s %.1f ms", request.method, path, response.status_code, duration_ms,
             extra={"fields": fields},
         )  # fmt: skip
         return response

@@ -75,3 +75,13 @@ def test_a_json_line_names_the_trace_it_was_written_in():
     assert line["message"] == "GET /x"
     assert line["route"] == "/x" and line["status"] == 200
     assert line["level"] == "INFO" and line["logger"] == "streamify.requests"
+
+
+def test_no_line_holds_a_signed_media_url():
+    session = "bf689a3c-570a-41d8-8be0-b86adafbe943"
+    path = f"/api/stream/url/{session}/1796670653.VCw0vl7U6GfPwfXGZ4M5/video.mp4"
+    record = logging.LogRecord(
+        "django.request", logging.WARNING, __file__, 1, "Bad: %s", (path,), None
+    )
+    logs.ContextFilter().filter(record)
+    assert record.getMessage() == f"Bad: /api/stream/url/{session}/<signed>/video.mp4"
