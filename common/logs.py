@@ -13,7 +13,6 @@ task also gets one line of its own: route, status or state, and duration. Celery
 import logging
 import os
 import re
-import time
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
@@ -143,31 +142,19 @@ def logging_config() -> dict:
     }
 
 
-class RequestLogMiddleware:
-    """One line per request (installed only when `access_lines()`)."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        from common.metrics.middleware import route_of
-
-        started = time.perf_counter()
-        response = self.get_response(request)
-        duration_ms = round((time.perf_counter() - started) * 1000, 1)
-        path = redacted(request.path)
-        fields = {
-            "method": request.method,
-            "path": path,
-            "route": route_of(request),
-            "status": response.status_code,
-            "duration_ms": duration_ms,
-        }
-        requests_log.info(
-            "%s %s %s %.1f ms", request.method, path, response.status_code, duration_ms,
-            extra={"fields": fields},
-        )  # fmt: skip
-        return response
+def request_line(request, *, route: str, status: int, seconds: float) -> None:
+    path = redacted(request.path)
+    duration_ms = round(seconds * 1000, 1)
+    fields = {
+        "method": request.method,
+        "path": path,
+        "route": route,
+        "status": status,
+        "duration_ms": duration_ms,
+    }
+    requests_log.info(
+        "%s %s %s %.1f ms", request.method, path, status, duration_ms, extra={"fields": fields}
+    )
 
 
 def task_line(*, task: str, task_id: str, state: str, seconds: float | None) -> None:

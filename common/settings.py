@@ -52,10 +52,10 @@ def service_settings(
         "ALLOWED_HOSTS": os.environ.get("DJANGO_ALLOWED_HOSTS", "*").split(","),
         "INSTALLED_APPS": [*SHARED_APPS, *apps],
         "MIDDLEWARE": [
-            # First, so that a refusal by any middleware after it is counted and timed too.
-            "common.metrics.middleware.MetricsMiddleware",
+            # First, so that every answer carries an id; then the one observer of each request
+            # (span, metrics, log line), so a refusal by any middleware after it is seen too.
             "common.upstreams.RequestIDMiddleware",
-            *(["common.logs.RequestLogMiddleware"] if logs.access_lines() else []),
+            "common.observed.ObservedRequestsMiddleware",
             *middleware,
             "django.middleware.security.SecurityMiddleware",
             "common.limits.RequestSizeLimitMiddleware",

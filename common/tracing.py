@@ -1,16 +1,17 @@
 """Traces (OpenTelemetry): one trace follows a click from the gateway through REST and gRPC
 hops, the outbox, the broker and the worker that consumes the event.
 
-- HTTP: opentelemetry-instrumentation-django reads W3C `traceparent` on every request and
-  opens the server span; the urllib3 instrumentation sends it on every upstream call
-  (`common.upstreams`).
+- HTTP: `serving` opens each request's server span, the child of the caller's W3C
+  `traceparent` (`common.observed` says why not opentelemetry-instrumentation-django); the
+  urllib3 instrumentation sends `traceparent` on every upstream call (`common.upstreams`).
 - gRPC: the grpc instrumentation, in metadata, on both sides.
 - Celery: the celery instrumentation, in task headers (saga steps, processing jobs).
 - Events: `publish()` writes the publisher's context into the envelope as `traceparent`
   (CloudEvents' distributed-tracing extension), so it survives the outbox row, the relay and
   the broker; the consumer opens its span as that context's child (`consuming`).
 
-Exporters (environment): none by default, so `make run` needs no collector; OTLP over HTTP
+Exporters (environment): none by default, so `make run` needs no collector (spans are then
+not recorded, only their context travels, so log lines still name a trace); OTLP over HTTP
 when `OTEL_EXPORTER_OTLP_ENDPOINT` is set (with the other standard OTEL_* settings);
 `STREAMIFY_TRACES_FILE=<folder>` writes each process's spans as JSON lines to
 `<folder>/<process>.jsonl` for local inspection; `STREAMIFY_TRACING=0` turns tracing off.
@@ -29,7 +30,7 @@ from common.env import flag
 
 TRACEPARENT = "traceparent"
 # Probes and scrapes every few seconds would bury the requests worth reading.
-EXCLUDED_URLS = "health,metrics,static/,favicon.ico"
+UNTRACED = ("/health", "/metrics", "/static/", "/favicon.ico")
 
 _propagator = TraceContextTextMapPropagator()
 tracer = trace.get_tracer("streamify")
@@ -50,14 +51,20 @@ def configure(service: str, *, exporter=None) -> None:
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
+    from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased
 
     process = os.environ.get("STREAMIFY_PROCESS") or service
     resource = Resource.create({"service.name": service, "service.instance.id": process})
-    provider = TracerProvider(resource=resource)
-    if exporter is not None:
-        provider.add_span_processor(SimpleSpanProcessor(exporter))
-    for configured in _exporters(process):
-        provider.add_span_processor(BatchSpanProcessor(configured))
+    exporters = _exporters(process) + ([exporter] if exporter is not None else [])
+    # With nowhere to send spans, none is recorded: contexts still travel (log lines still name
+    # their trace), but a span's attributes are never gathered. Recording everything cost the
+    # catalog 30% of its throughput (docs/observability.md). Otherwise OTEL_TRACES_SAMPLER
+    # decides, every span by default.
+    sampler = None if exporters else ParentBased(ALWAYS_OFF)
+    provider = TracerProvider(resource=resource, sampler=sampler)
+    for configured in exporters:
+        processor = SimpleSpanProcessor if configured is exporter else BatchSpanProcessor
+        provider.add_span_processor(processor(configured))
     trace.set_tracer_provider(provider)
     _instrument()
     # Server worker processes leave through os._exit: flush what is buffered on the way out.
@@ -91,11 +98,10 @@ def _json_line(span) -> str:
 
 def _instrument() -> None:
     from opentelemetry.instrumentation.celery import CeleryInstrumentor
-    from opentelemetry.instrumentation.django import DjangoInstrumentor
     from opentelemetry.instrumentation.grpc import GrpcInstrumentorClient, GrpcInstrumentorServer
     from opentelemetry.instrumentation.urllib3 import URLLib3Instrumentor
 
-    DjangoInstrumentor().instrument(excluded_urls=EXCLUDED_URLS)
+    # Django's server spans are ours (`serving`, in common.observed): see there why.
     URLLib3Instrumentor().instrument()
     GrpcInstrumentorServer().instrument()
     GrpcInstrumentorClient().instrument()
@@ -108,6 +114,38 @@ def current_trace_ids() -> tuple[str | None, str | None]:
     if not context.is_valid:
         return None, None
     return format_trace_id(context.trace_id), format_span_id(context.span_id)
+
+
+@contextmanager
+def serving(request):
+    """The server span of one HTTP request, child of the caller's `traceparent` if it sent one.
+    Its name and attributes are set once the answer is known (`served`)."""
+    if request.path.startswith(UNTRACED):
+        yield None
+        return
+    header = request.META.get("HTTP_TRACEPARENT")
+    parent = _propagator.extract({TRACEPARENT: header}) if header else None
+    span = tracer.start_span(request.method, context=parent, kind=SpanKind.SERVER)
+    with trace.use_span(span, end_on_exit=True):
+        yield span
+
+
+def served(span, request, *, route: str, status: int) -> None:
+    if span is None or not span.is_recording():
+        return
+    from common.logs import redacted
+
+    span.update_name(f"{request.method} {route}")
+    span.set_attributes(
+        {
+            "http.request.method": request.method,
+            "http.route": route,
+            "url.path": redacted(request.path),
+            "http.response.status_code": status,
+        }
+    )
+    if status >= 500:
+        span.set_status(trace.Status(trace.StatusCode.ERROR))
 
 
 def stamp(envelope: dict) -> dict:

@@ -2,7 +2,7 @@
 
 - `instruments`: the counters and histograms every service shares (requests, queries, upstream
   calls, events, tasks); a service's own figures sit beside its code (`<app>/metrics.py`).
-- `middleware`: each request's count and latency, by route and status.
+- `common.observed`: each request's count and latency, by route and status.
 - `database`: each query's latency (and so their count), by database.
 - `state`: figures read when Prometheus scrapes (outbox, dead letters, breakers, and each
   service's `METRICS_STATE`): they describe what is stored, so they are asked, not counted.

@@ -2,7 +2,6 @@
 
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from opentelemetry import trace
 
 from common.errors import error_body
 from common.limits import streams_request_body
@@ -15,7 +14,6 @@ def proxy_view(request, path: str = ""):
     service = route_for(request.path)
     if service is None:
         return JsonResponse(error_body("Not found", [{"path": request.path}]), status=404)
+    # Metrics, the trace and the log line name the upstream, not the catch-all pattern.
     request.metrics_route = f"proxy:{service}"
-    # The trace names the upstream rather than the catch-all pattern that matched.
-    trace.get_current_span().update_name(f"{request.method} {request.metrics_route}")
     return proxy_forward(request=request, service=service)
