@@ -44,11 +44,9 @@ class StateCollector:
             yield from families
 
 
-def gauge(name: str, documentation: str, value: float | None = None, labels=()):
-    family = GaugeMetricFamily(name, documentation, labels=list(labels) or None)
-    if value is not None:
-        family.add_metric([], value)
-    return family
+def gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:
+    """A gauge without labels holding `value`."""
+    return GaugeMetricFamily(name, documentation, value=value)
 
 
 def outbox():
