@@ -129,8 +129,9 @@ def apply_events(envelopes: list, handler) -> int:
         if event.type not in known:
             logger.warning("no handler for %s in %s; dropped", event.type, settings.SERVICE_NAME)
             continue
-        events.setdefault(uuid.UUID(str(event.id)), event)
-        traced.setdefault(uuid.UUID(str(event.id)), envelope)
+        event_id = uuid.UUID(str(event.id))
+        events.setdefault(event_id, event)
+        traced.setdefault(event_id, envelope)
     new = _inbox_insert(events) if events else set()
     fresh = [event for event_id, event in events.items() if event_id in new]
     if fresh:
