@@ -4,6 +4,7 @@ import faulthandler
 import logging
 import os
 import threading
+import time
 from importlib import import_module
 
 from celery import Celery, bootsteps
@@ -97,8 +98,13 @@ def _stop_worker_thread(thread: threading.Thread, seconds: float = 15.0) -> None
     # A process still here a little later is stuck: its threads' stacks go to the log before
     # the server's kill timeout ends it, so what held it up is on record.
     faulthandler.dump_traceback_later(seconds + 2, exit=False)
+    started = time.monotonic()
     worker_state.should_stop = EX_OK
     thread.join(seconds)
+    if thread.is_alive():
+        logger.warning("celery worker still running %.0f s after it was told to stop", seconds)
+    else:
+        logger.info("celery worker stopped warm in %.1f s", time.monotonic() - started)
 
 
 class PeriodicStep(bootsteps.StartStopStep):

@@ -47,7 +47,7 @@ def _web_worker_pid(server_pid: int) -> int:
 
 
 def test_a_killed_service_comes_back_and_its_breaker_opens_then_closes():
-    env = {"STREAMIFY_BREAKER_RESET_SECONDS": str(RESET_SECONDS)}
+    env = {"STREAMIFY_BREAKER_RESET_SECONDS": str(RESET_SECONDS), "STREAMIFY_LOG_LEVEL": "INFO"}
     with booted_platform(env=env) as platform:
         platform.wait_healthy()
         gateway = platform.url("gateway")
@@ -132,10 +132,16 @@ def test_a_killed_service_comes_back_and_its_breaker_opens_then_closes():
             what="analytics' worker consuming again",
         )
 
-        # And Ctrl-C stops every worker warm: none has to be killed by its server
+        # And Ctrl-C stops every worker warm: each says so, and no process stayed long enough to
+        # dump its stacks (common.workers). granian's own "refused to gracefully stop" is no
+        # evidence either way: on a busy machine it also prints it for a worker that has already
+        # exited, when its watcher thread reaped the process but had not yet recorded it.
         platform.stop()
-        log = platform.log_tail(200_000)
-        assert "refused to gracefully stop" not in log, _stuck(log)
+        log = platform.log_tail(400_000)
+        assert "Thread 0x" not in log, _stuck(log)
+        warm = [line for line in log.splitlines() if "celery worker stopped warm" in line]
+        assert len(warm) == len(SERVICES), warm
+        assert {s for s in SERVICES if any(f"[{s}]" in line for line in warm)} == set(SERVICES)
         assert log.count("Granian shutdown completed") == len(SERVICES)
 
 
@@ -179,4 +185,4 @@ def test_apart_each_worker_and_grpc_server_is_a_process_of_its_own():
 def _stuck(log: str) -> str:
     """What held a worker up: the thread stacks it dumped before its server killed it."""
     start = log.find("Thread 0x")
-    return log[max(0, start - 2000) : start + 12_000] if start >= 0 else log[-6000:]
+    return log[max(0, start - 500) : start + 8000]
