@@ -12,6 +12,7 @@ if any process outlives that.
 import os
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from contextlib import ExitStack, contextmanager, suppress
@@ -73,6 +74,12 @@ class BootedPlatform:
         if pending:
             raise PlatformFailed(f"not healthy: {', '.join(pending)}\n{self.log_tail()}")
         return time.monotonic() - self.started
+
+    def ctl(self, *args: str) -> str:
+        """What the platform's supervisor answers to `args` (`status`, `stop billing-worker`)."""
+        command = [sys.executable, "-m", "deploy.supervise", "ctl", *args]
+        done = subprocess.run(command, env=self.env, capture_output=True, text=True, timeout=30)
+        return done.stdout
 
     def log_tail(self, chars: int = 6000) -> str:
         return self.log_path.read_text(errors="replace")[-chars:]

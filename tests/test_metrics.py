@@ -2,6 +2,8 @@
 stream, a registration saga) moves the figures of every service it touches, and each page is
 valid Prometheus text. (Who may read a page: common/tests/test_metrics_exposition.py.)"""
 
+import operator
+import re
 import uuid
 
 import requests
@@ -10,7 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from common.service_registry import SERVICES
 from common.testing.processes import wait_for
 from deploy.booted import booted_platform
-from tests.test_observability_files import named_metrics
+from tests.test_observability_files import alert_rules, named_metrics
 
 SUFFIXES = {"counter": ("_total",), "histogram": ("_bucket", "_count", "_sum")}
 
@@ -165,3 +167,104 @@ def test_a_journey_moves_the_figures_of_every_service_it_touches():
         # The gateway relays /api/* only: no upstream's page is reachable through it.
         relayed = requests.get(f"{gateway}/api/billing/metrics", timeout=10)
         assert relayed.status_code == 404 and "streamify_" not in relayed.text
+
+
+def test_a_stopped_worker_shows_as_an_unconsumed_queue_filling_up_until_it_is_back():
+    env = {"STREAMIFY_WORKERS_APART": "1"}
+    with booted_platform(real=True, env=env) as platform:
+        platform.wait_healthy()
+        gateway = platform.url("gateway")
+        billing_queues = ("billing", "billing.commands", "billing.events")
+
+        def billing(name: str, queue: str) -> float:
+            return value(scrape(platform, "billing"), name, queue=queue)
+
+        wait_for(
+            lambda: all(billing("streamify_queue_consumers", q) == 1 for q in billing_queues),
+            timeout=60,
+            what="billing's worker consuming",
+        )
+        assert firing("StreamifyQueueUnconsumed", pages(platform)) == set()
+
+        # When billing's worker stops, its queues lose their consumer: the alert's expression
+        # holds for each of them, on the page of billing's web process, which still answers.
+        platform.ctl("stop", "billing-worker")
+        wait_for(
+            lambda: all(billing("streamify_queue_consumers", q) == 0 for q in billing_queues),
+            timeout=30,
+            what="billing's queues without a consumer",
+        )
+        assert firing("StreamifyQueueUnconsumed", pages(platform)) == {
+            ("billing", queue) for queue in billing_queues
+        }
+
+        # A registration now waits on billing: its saga command and auth's user.registered
+        # pile up in billing's queues, and the saga stays unfinished.
+        saga = requests.post(
+            f"{gateway}/api/saga/register",
+            json={"email": f"stopped-{uuid.uuid4().hex[:8]}@example.com",
+                  "password": "password123", "firstName": "Ana", "lastName": "Ito"},
+            timeout=30,
+        )  # fmt: skip
+        assert saga.status_code in (201, 202), saga.text
+        saga_url = f"{gateway}/api/saga/{saga.json()['sagaId']}"
+        wait_for(
+            lambda: (
+                billing("streamify_queue_messages", "billing.commands") == 1
+                and billing("streamify_queue_messages", "billing.events") == 1
+            ),
+            timeout=30,
+            what="the wallet command and user.registered waiting in billing's queues",
+        )
+        assert requests.get(saga_url, timeout=10).json()["status"] == "running"
+        waiting = scrape(platform, "gateway")
+        assert value(waiting, "streamify_sagas", status="running") == 1
+        assert value(waiting, "streamify_saga_oldest_unfinished_seconds") > 0
+        # The senders' outboxes do not fill: each relayed its rows to the broker on commit.
+        assert firing("StreamifyOutboxStalled", pages(platform)) == set()
+        for service, page in pages(platform).items():
+            assert value(page, "streamify_outbox_pending") == 0, service
+
+        # Once the worker is back, it drains both queues, the saga completes and nothing fires.
+        platform.ctl("start", "billing-worker")
+        wait_for(
+            lambda: requests.get(saga_url, timeout=10).json()["status"] == "completed",
+            timeout=60,
+            what="the saga to complete",
+        )
+        wait_for(
+            lambda: all(
+                billing("streamify_queue_consumers", q) == 1
+                and billing("streamify_queue_messages", q) == 0
+                for q in billing_queues
+            ),
+            timeout=30,
+            what="billing's queues drained",
+        )
+        assert firing("StreamifyQueueUnconsumed", pages(platform)) == set()
+        assert value(scrape(platform, "gateway"), "streamify_sagas", status="running") == 0
+
+
+def pages(platform) -> dict[str, dict]:
+    """Every service's page, by the job name Prometheus gives it (deploy/observability)."""
+    return {service: scrape(platform, service) for service in SERVICES}
+
+
+# The shape of the single-comparison rules in alerts.yml: `max by (labels) (metric) op number`.
+SINGLE_COMPARISON = re.compile(r"max by \(([\w, ]+)\) \((streamify_\w+)\) (==|>) (\d+)")
+
+
+def firing(alert: str, pages: dict[str, dict]) -> set[tuple]:
+    """The label values for which `alert`'s expression holds on these pages (its `for:` aside),
+    evaluated as Prometheus would for a rule of the single-comparison shape."""
+    (expr,) = [rule["expr"] for rule in alert_rules() if rule["alert"] == alert]
+    by, metric, op, threshold = SINGLE_COMPARISON.fullmatch(expr.strip()).groups()
+    keys = [label.strip() for label in by.split(",")]
+    largest: dict[tuple, float] = {}
+    for job, page in pages.items():
+        for (name, labels), sample in page.items():
+            if name == metric:
+                key = tuple({**dict(labels), "job": job}[k] for k in keys)
+                largest[key] = max(largest.get(key, sample), sample)
+    compare = {"==": operator.eq, ">": operator.gt}[op]
+    return {key for key, sample in largest.items() if compare(sample, float(threshold))}

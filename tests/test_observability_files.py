@@ -15,7 +15,8 @@ FOLDER = REPO_ROOT / "deploy" / "observability"
 METRIC = re.compile(r"\b((?:streamify|process)_[a-z0-9_]+)\b")
 ALERTS = {
     "StreamifyBreakerOpen", "StreamifyDeadLetters", "StreamifyOutboxStalled",
-    "StreamifyProjectionLagging", "StreamifySagaStuck",
+    "StreamifyProjectionLagging", "StreamifySagaStuck", "StreamifyQueueUnconsumed",
+    "StreamifyServiceDown",
 }  # fmt: skip
 
 
@@ -45,7 +46,8 @@ def test_each_alert_says_what_it_watches_how_bad_it_is_and_what_to_do():
     # GitHub's anchors: lower case, punctuation but hyphens dropped, spaces as hyphens.
     anchors = {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in headings}
     for rule in rules:
-        assert METRIC.search(rule["expr"]), rule["alert"]
+        # `up` is Prometheus' own: 0 for a target it could not scrape.
+        assert METRIC.search(rule["expr"]) or rule["expr"] == "up == 0", rule["alert"]
         assert rule["labels"]["severity"] in {"page", "ticket"}, rule["alert"]
         assert rule["annotations"]["summary"], rule["alert"]
         page, anchor = rule["annotations"]["runbook_url"].split("#", 1)

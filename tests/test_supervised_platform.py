@@ -6,8 +6,6 @@ own, as under compose and Kubernetes."""
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -20,15 +18,9 @@ from deploy.booted import booted_platform
 RESET_SECONDS = 2
 
 
-def _ctl(platform, *args: str) -> str:
-    command = [sys.executable, "-m", "deploy.supervise", "ctl", *args]
-    result = subprocess.run(command, env=platform.env, capture_output=True, text=True, timeout=30)
-    return result.stdout
-
-
 def _pids(platform) -> dict[str, int]:
     found = {}
-    for line in _ctl(platform, "status").splitlines():
+    for line in platform.ctl("status").splitlines():
         name, state, *rest = line.split()
         if state == "RUNNING":
             found[name.split(":", 1)[1]] = int(rest[1].rstrip(","))
@@ -174,11 +166,11 @@ def test_apart_each_worker_and_grpc_server_is_a_process_of_its_own():
         # answers and its gRPC port does not; started again, it serves
         for service in ("auth", "video"):
             wait_for(lambda s=service: _grpc_serving(platform, s), timeout=60, what="gRPC up")
-        _ctl(platform, "stop", "auth-grpc")
+        platform.ctl("stop", "auth-grpc")
         assert not _grpc_serving(platform, "auth")
         assert requests.get(platform.url("auth", "/health/live"), timeout=5).ok
         assert _grpc_serving(platform, "video")
-        _ctl(platform, "start", "auth-grpc")
+        platform.ctl("start", "auth-grpc")
         wait_for(lambda: _grpc_serving(platform, "auth"), timeout=60, what="auth's gRPC back")
 
 

@@ -65,35 +65,53 @@ def outbox():
 
 
 def queues():
-    """Messages waiting in this service's event queue and parked in its dead-letter queue."""
+    """What waits in this service's queues, and who consumes them.
+
+    Read broker-side by the web process, so a stopped worker shows here: its queues lose their
+    consumer and fill up (the outbox does not, as each writer relays its own rows on commit).
+    """
     from common.events.topology import dead_letter_queue_name, events_queue_name, handled_types
+    from common.saga import commands_queue
     from common.workers import service_app
 
     service = settings.SERVICE_NAME
-    names = {"dlq": dead_letter_queue_name(service)}
+    consumed = [service, commands_queue(service)]
     if handled_types(service):
-        names["events"] = events_queue_name(service)
-    depth = {}
+        consumed.append(events_queue_name(service))
+    dlq = dead_letter_queue_name(service)
     with service_app().connection_for_read() as connection:
         connection.ensure_connection(max_retries=1, timeout=2)
-        for role, queue in names.items():
-            depth[role] = _messages(connection, queue)
+        found = {queue: _depth(connection, queue) for queue in [*consumed, dlq]}
+        # The embedded broker's queues are folders: nobody attaches to them, so no count.
+        counts_consumers = connection.transport.driver_type == "amqp"
+    messages = GaugeMetricFamily(
+        "streamify_queue_messages",
+        "Messages ready in this service's queues (delivered but unacknowledged ones excluded)",
+        labels=["queue"],
+    )
+    consumers = GaugeMetricFamily(
+        "streamify_queue_consumers",
+        "Consumers attached to this service's queues (RabbitMQ only)",
+        labels=["queue"],
+    )
+    for queue in consumed:
+        messages.add_metric([queue], found[queue][0])
+        if counts_consumers:
+            consumers.add_metric([queue], found[queue][1])
+    yield messages
+    yield consumers
     yield gauge("streamify_dlq_messages", "Events parked in this service's dead-letter queue",
-                depth["dlq"])  # fmt: skip
-    if "events" in depth:
-        yield gauge(
-            "streamify_event_queue_messages",
-            "Events waiting in this service's queue (delivered but unacked ones excluded)",
-            depth["events"],
-        )
+                found[dlq][0])  # fmt: skip
 
 
-def _messages(connection, queue: str) -> int:
+def _depth(connection, queue: str) -> tuple[int, int]:
+    """(ready messages, consumers) of `queue`; (0, 0) for one never declared."""
     channel = connection.channel()
     try:
-        return channel.queue_declare(queue=queue, passive=True).message_count
+        answer = channel.queue_declare(queue=queue, passive=True)
+        return answer.message_count, answer.consumer_count
     except connection.channel_errors:
-        return 0  # never declared yet: nothing in it
+        return 0, 0
     finally:
         # The broker closes a channel that asked about a missing queue.
         with suppress(Exception):

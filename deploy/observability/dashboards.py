@@ -54,8 +54,10 @@ AREAS = {
             ("max by (job) (streamify_outbox_pending)", "{{job}} pending"),
             ("max by (job) (streamify_outbox_oldest_pending_seconds)", "{{job}} oldest s")]),
         ("Queues: waiting and dead-lettered", "short", [
-            ("max by (job) (streamify_event_queue_messages)", "{{job}} waiting"),
+            ("max by (queue) (streamify_queue_messages)", "{{queue}} waiting"),
             ("max by (job) (streamify_dlq_messages)", "{{job}} dead letters")]),
+        ("Consumers per queue (0: its worker is down)", "short", [
+            ("max by (queue) (streamify_queue_consumers)", "{{queue}}")]),
         ("Projection lag (events behind the store's head)", "short", [
             ("max by (projector) (streamify_projection_lag_events)", "{{projector}}")]),
         ("Celery tasks per second by state", "short", [
