@@ -61,6 +61,7 @@ def configure(service: str, *, exporter=None) -> None:
     # catalog 30% of its throughput (docs/observability.md). Otherwise OTEL_TRACES_SAMPLER
     # decides, every span by default.
     sampler = None if exporters else ParentBased(ALWAYS_OFF)
+    configure.recording = bool(exporters)
     provider = TracerProvider(resource=resource, sampler=sampler)
     for configured in exporters:
         processor = SimpleSpanProcessor if configured is exporter else BatchSpanProcessor
@@ -71,6 +72,11 @@ def configure(service: str, *, exporter=None) -> None:
     from common.serving import on_worker_exit
 
     on_worker_exit(provider.shutdown)
+
+
+def recording() -> bool:
+    """Whether this process records spans: worth reading what only a span would hold."""
+    return getattr(configure, "recording", False)
 
 
 def _exporters(process: str) -> list:
@@ -178,3 +184,10 @@ def consuming(envelope: dict, service: str):
             yield span
     finally:
         otel_context.detach(token)
+
+
+def done_later(name: str, traceparent: str, *, start_ns: int, attributes: dict) -> None:
+    """A span `name` from `start_ns` to now in the trace `traceparent` names: work done for an
+    event long after its consumer's span ended (analytics projects events in batches)."""
+    parent = _propagator.extract({TRACEPARENT: traceparent})
+    tracer.start_span(name, context=parent, start_time=start_ns, attributes=attributes).end()

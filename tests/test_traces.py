@@ -1,7 +1,8 @@
 """One click, one trace, on `make run`: starting a stream through the gateway is one trace id
-across the gateway, streaming, video's gRPC, billing's charge and analytics consuming
-`stream.started` from the broker; and the JSON log lines of each hop name that trace, the
-request id the client got back and the user, and never a token or a password."""
+across the gateway, streaming, video's gRPC, billing's charge, and analytics consuming
+`stream.started` from the broker and then projecting it; and the JSON log lines of each hop
+name that trace, the request id the client got back and the user, and never a token or a
+password."""
 
 import json
 import time
@@ -64,10 +65,15 @@ def test_starting_a_stream_is_one_trace_from_the_gateway_to_analytics(tmp_path):
             trace_id = edge[0]["context"]["trace_id"]
             return [s for s in spans if s["context"]["trace_id"] == trace_id]
 
-        def consumed(spans) -> bool:
-            return any(s["name"] == "stream.started process" for s in spans)
+        def consumed_and_projected(spans) -> bool:
+            names = {s["name"] for s in spans}
+            return {"stream.started process", "stream.started project"} <= names
 
-        wait_for(lambda: consumed(the_trace()), timeout=30, what="analytics' span in the trace")
+        wait_for(
+            lambda: consumed_and_projected(the_trace()),
+            timeout=30,
+            what="analytics' consumer and projection spans in the trace",
+        )
         spans = the_trace()
         by_id = {s["context"]["span_id"]: s for s in spans}
         names = {(service_of(s), s["kind"].removeprefix("SpanKind."), s["name"]) for s in spans}
@@ -85,6 +91,12 @@ def test_starting_a_stream_is_one_trace_from_the_gateway_to_analytics(tmp_path):
         published_by = by_id[consumer["parent_id"]]
         assert service_of(published_by) == "streaming"
         assert consumer["attributes"]["messaging.destination.name"] == "analytics.events"
+        # ... and analytics' projection of the event, done in a batch after the consumer's
+        # transaction, is in the publisher's trace too.
+        projected = next(s for s in spans if s["name"] == "stream.started project")
+        assert service_of(projected) == "analytics"
+        assert projected["parent_id"] == consumer["parent_id"]
+        assert projected["attributes"]["analytics.positions"] >= 1
 
         # And the log lines of the hops name the trace, the request and the user
         time.sleep(0.5)

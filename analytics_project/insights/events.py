@@ -10,6 +10,7 @@ def _new(event: Event) -> services.NewEvent:
         source=event.source,
         envelope_time=event.time,
         correlation_id=event.correlation_id,
+        traceparent=event.traceparent,
     )
 
 

@@ -27,6 +27,8 @@ class StoredEvent(models.Model):
     occurred_at = models.DateTimeField(db_index=True)
     recorded_at = models.DateTimeField(default=timezone.now)
     correlation_id = models.CharField(max_length=64, blank=True, default="")
+    # The trace the event was published in: its projection is traced there too.
+    traceparent = models.CharField(max_length=55, blank=True, default="")
 
     class Meta:
         ordering = ["position"]

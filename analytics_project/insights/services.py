@@ -21,6 +21,7 @@ serialises writers, positions commit in order, and the highest position is the h
 """
 
 import logging
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,6 +31,7 @@ from django.db.models import Max, Subquery
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from common import tracing
 from common.events import publish
 from insights import sql_projection
 from insights.bulk import rows_insert
@@ -62,6 +64,7 @@ class NewEvent:
     source: str
     envelope_time: str = ""
     correlation_id: str = ""
+    traceparent: str = ""
 
 
 # the head and the active generation
@@ -129,7 +132,7 @@ def store_horizon() -> int:
 
 
 STORE_FIELDS = ("event_id", "type", "source", "aggregate_type", "aggregate_id", "payload",
-                "occurred_at", "recorded_at", "correlation_id")  # fmt: skip
+                "occurred_at", "recorded_at", "correlation_id", "traceparent")  # fmt: skip
 
 
 def _store_row(event: NewEvent, *, now: datetime) -> tuple:
@@ -149,6 +152,7 @@ def _store_row(event: NewEvent, *, now: datetime) -> tuple:
         occurred_at,
         now,
         str(event.correlation_id or "")[:64],
+        event.traceparent[:55],
     )
 
 
@@ -205,13 +209,14 @@ def event_append(
     source: str,
     envelope_time: str = "",
     correlation_id: str = "",
+    traceparent: str = "",
 ) -> tuple[StoredEvent, bool]:
     """Store the event once and bring the read models up to it before returning.
 
     Returns the stored event and whether it is new; an event id seen before appends nothing.
     Raises `InvalidEvent` (a ValueError) for a payload that breaks its contract.
     """
-    event = NewEvent(event_id, type, data, source, envelope_time, correlation_id)
+    event = NewEvent(event_id, type, data, source, envelope_time, correlation_id, traceparent)
     new = bool(events_append(events=[event]))
     row = StoredEvent.objects.get(event_id=event_id)
     projections_catch_up(upto=row.position)
@@ -298,6 +303,7 @@ def projections_catch_up(
     own_transaction = not connection.in_atomic_block
     applied = 0
     while True:
+        started_ns = time.time_ns()
         with transaction.atomic():
             if own_transaction:
                 _derived_data_commit()
@@ -328,8 +334,25 @@ def projections_catch_up(
                 position=Greatest("position", reached), updated_at=timezone.now()
             )
             projections_advanced_publish(generation=generation.id, position=reached)
+        if tracing.recording():
+            _trace_projected(after, reached, started_ns, generation=generation.id)
         if reached >= horizon:
             return applied
+
+
+def _trace_projected(after: int, upto: int, started_ns: int, *, generation: int) -> None:
+    """A `<type> project` span in the trace of each event just projected (read only when spans
+    are recorded: the projection itself never loads the events on PostgreSQL)."""
+    stored = StoredEvent.objects.filter(position__gt=after, position__lte=upto).exclude(
+        traceparent=""
+    )
+    for type, traceparent in stored.values_list("type", "traceparent"):
+        tracing.done_later(
+            f"{type} project",
+            traceparent,
+            start_ns=started_ns,
+            attributes={"analytics.generation": generation, "analytics.positions": upto - after},
+        )
 
 
 def projections_advanced_publish(*, generation: int, position: int) -> None:

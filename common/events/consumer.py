@@ -29,6 +29,8 @@ class Event:
     time: str
     correlation_id: str
     data: dict
+    # The publisher's W3C trace context, for work that outlives the consumer's span.
+    traceparent: str = ""
 
     @classmethod
     def from_envelope(cls, envelope: dict) -> "Event":
@@ -39,6 +41,7 @@ class Event:
             time=envelope.get("time", ""),
             correlation_id=envelope.get("correlationid", envelope["id"]),
             data=envelope.get("data") or {},
+            traceparent=envelope.get("traceparent", ""),
         )
 
 
