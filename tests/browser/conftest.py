@@ -74,10 +74,13 @@ def offline_page(browser):
 
 
 @pytest.fixture(scope="session")
-def full(browser):
+def full(browser, tmp_path_factory):
     """The whole platform with its workers, for every UI test (chromium first: without it the
-    tests skip before anything boots)."""
-    with booted_full_platform() as platform:
+    tests skip before anything boots). Its processes write their spans to `full.traces`."""
+    traces = tmp_path_factory.mktemp("traces")
+    env = {"STREAMIFY_TRACES_FILE": str(traces), "OTEL_BSP_SCHEDULE_DELAY": "200"}
+    with booted_full_platform(**env) as platform:
+        platform.traces = traces
         with ThreadPoolExecutor(max_workers=len(WORKERS)) as pool:
             list(pool.map(lambda s: platform.platform.start_worker(s, concurrency=1), WORKERS))
         yield platform

@@ -1,8 +1,12 @@
 """The web UI in Chromium against the whole platform, as a new viewer uses it: register (the
-saga), deposit, play a demo video to its end, and find what the meter said in the ledger and
-in the history."""
+saga), deposit, play a demo video to its end (the click that starts it is one trace across the
+services and the broker), and find what the meter said in the ledger and in the history."""
 
+from urllib.parse import urlsplit
+
+from common.testing.processes import wait_for
 from tests.browser.steps import cents, ledger_charges, register, screenshot
+from tests.support.traces import hops, parent_outside, trace_of
 
 PHONE = {"width": 375, "height": 800}
 
@@ -30,7 +34,8 @@ def test_register_deposit_and_watch_a_video_to_its_end(full, viewer):
     )
     card = cards.nth(shortest)
     title = card.locator("h3").inner_text()
-    card.get_by_role("button", name=f"Watch {title}").click()
+    with page.expect_response(lambda r: "/api/stream/start/" in r.url) as started:
+        card.get_by_role("button", name=f"Watch {title}").click()
     page.wait_for_function("() => document.querySelector('#video').currentTime > 3")
     screenshot(page, "player")
     # Played to its end, the page ends the session itself and says what it cost.
@@ -50,6 +55,28 @@ def test_register_deposit_and_watch_a_video_to_its_end(full, viewer):
     assert meter["balance"] == 250 - meter["spent"]
     assert cents(page.locator("#wallet-balance").inner_text()) == meter["balance"]
     assert errors == []
+
+    # The click that started the stream is one trace: the gateway, streaming, video's gRPC,
+    # billing's charge, and analytics consuming the event from the broker and projecting it.
+    started_path = urlsplit(started.value.url).path
+
+    def clicked() -> list[dict]:
+        return trace_of(full.traces, method="POST", path_ends=started_path)
+
+    wait_for(
+        lambda: "stream.started project" in {s["name"] for s in clicked()},
+        timeout=30,
+        what="the click's trace to reach analytics' projection",
+    )
+    assert {
+        ("gateway", "SERVER", "POST proxy:streaming"),
+        ("streaming", "SERVER", "POST /api/stream/start/<int:video_id>"),
+        ("video", "SERVER", "/video.VideoService/GetVideo"),
+        ("billing", "SERVER", "POST /api/billing/charge"),
+        ("analytics", "CONSUMER", "stream.started process"),
+        ("analytics", "INTERNAL", "stream.started project"),
+    } <= hops(clicked())
+    assert parent_outside(clicked()) == []
 
     page.click("#nav >> text=My history")
     page.wait_for_selector(f"#views tbody tr >> text={title}", timeout=60_000)
