@@ -6,7 +6,9 @@ import operator
 import re
 import uuid
 
+import pytest
 import requests
+from celery import Celery
 from prometheus_client.parser import text_string_to_metric_families
 
 from common.service_registry import SERVICES
@@ -169,8 +171,36 @@ def test_a_journey_moves_the_figures_of_every_service_it_touches():
         assert relayed.status_code == 404 and "streamify_" not in relayed.text
 
 
-def test_a_stopped_worker_shows_as_an_unconsumed_queue_filling_up_until_it_is_back():
-    env = {"STREAMIFY_WORKERS_APART": "1"}
+def _stop_worker_apart(platform) -> None:
+    platform.ctl("stop", "billing-worker")
+
+
+def _start_worker_apart(platform) -> None:
+    platform.ctl("start", "billing-worker")
+
+
+def _stop_worker_inside(platform) -> None:
+    # What Flower's "Shut Down" does: the worker thread stops, billing's web process serves on.
+    (name,) = [n for n in platform.workers() if n.startswith("billing@")]
+    with Celery(broker=platform.env["CELERY_BROKER_URL"]) as app:
+        app.control.shutdown(destination=[name])  # it leaves without a reply
+
+
+def _start_worker_inside(platform) -> None:
+    platform.ctl("restart", "billing")
+
+
+@pytest.mark.parametrize(
+    "stop, start, env",
+    [
+        (_stop_worker_inside, _start_worker_inside, {}),
+        (_stop_worker_apart, _start_worker_apart, {"STREAMIFY_WORKERS_APART": "1"}),
+    ],
+    ids=["worker-inside-web", "workers-apart"],
+)
+def test_a_stopped_worker_shows_as_an_unconsumed_queue_filling_up_until_it_is_back(
+    stop, start, env
+):
     with booted_platform(real=True, env=env) as platform:
         platform.wait_healthy()
         gateway = platform.url("gateway")
@@ -188,7 +218,8 @@ def test_a_stopped_worker_shows_as_an_unconsumed_queue_filling_up_until_it_is_ba
 
         # When billing's worker stops, its queues lose their consumer: the alert's expression
         # holds for each of them, on the page of billing's web process, which still answers.
-        platform.ctl("stop", "billing-worker")
+        stop(platform)
+        assert requests.get(platform.url("billing", "/health/live"), timeout=5).ok
         wait_for(
             lambda: all(billing("streamify_queue_consumers", q) == 0 for q in billing_queues),
             timeout=30,
@@ -226,7 +257,7 @@ def test_a_stopped_worker_shows_as_an_unconsumed_queue_filling_up_until_it_is_ba
             assert value(page, "streamify_outbox_pending") == 0, service
 
         # Once the worker is back, it drains both queues, the saga completes and nothing fires.
-        platform.ctl("start", "billing-worker")
+        start(platform)
         wait_for(
             lambda: requests.get(saga_url, timeout=10).json()["status"] == "completed",
             timeout=60,
