@@ -30,6 +30,8 @@ import re
 import threading
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pybreaker
 from django.conf import settings
@@ -44,6 +46,9 @@ from common.breakers.failures import (
 )
 from common.metrics.instruments import UPSTREAM_CALLS, UPSTREAM_DURATION
 from common.paths import var_dir
+
+if TYPE_CHECKING:  # imported when REDIS_URL is set (it brings the redis client)
+    from common.breakers.shared import RedisStorage
 
 __all__ = [
     "UpstreamServerError",
@@ -85,15 +90,28 @@ def reset_seconds(name: str) -> float:
 
 
 class _Recorder(pybreaker.CircuitBreakerListener):
+    """Keeps the last failure's reason beside the breaker's shared state (`stats`)."""
+
+    def __init__(self, storage):
+        self.storage = storage
+
     def failure(self, cb, exc):
-        cb._state_storage.record_failure(describe(exc))
+        self.storage.record_failure(describe(exc))
 
 
-_breakers: dict[str, pybreaker.CircuitBreaker] = {}
+@dataclass(frozen=True)
+class _Guard:
+    """A breaker and the storage it was given: ours to read, where pybreaker keeps it private."""
+
+    breaker: pybreaker.CircuitBreaker
+    storage: "BoardStorage | RedisStorage"
+
+
+_guards: dict[str, _Guard] = {}
 _lock = threading.Lock()
 
 
-def _storage(name: str) -> pybreaker.CircuitBreakerStorage:
+def _storage(name: str) -> "BoardStorage | RedisStorage":
     redis_url = os.environ.get("REDIS_URL")
     if redis_url:
         from common.breakers import shared
@@ -103,28 +121,34 @@ def _storage(name: str) -> pybreaker.CircuitBreakerStorage:
     return BoardStorage(name, board_at(var_dir() / "breakers" / f"{settings.SERVICE_NAME}.board"))
 
 
-def breaker(name: str) -> pybreaker.CircuitBreaker:
-    """The breaker guarding upstream `name` (e.g. "billing", "video-grpc") in this process."""
-    found = _breakers.get(name)
+def _guard(name: str) -> _Guard:
+    found = _guards.get(name)
     if found is not None:
         return found
     with _lock:
-        if name not in _breakers:
-            _breakers[name] = pybreaker.CircuitBreaker(
+        if name not in _guards:
+            storage = _storage(name)
+            cb = pybreaker.CircuitBreaker(
                 fail_max=fail_max(name),
                 reset_timeout=reset_seconds(name),
                 exclude=[lambda exc: not is_upstream_failure(exc)],
-                listeners=[_Recorder()],
-                state_storage=_storage(name),
+                listeners=[_Recorder(storage)],
+                state_storage=storage,
                 name=name,
             )
-        return _breakers[name]
+            _guards[name] = _Guard(cb, storage)
+        return _guards[name]
+
+
+def breaker(name: str) -> pybreaker.CircuitBreaker:
+    """The breaker guarding upstream `name` (e.g. "billing", "video-grpc") in this process."""
+    return _guard(name).breaker
 
 
 def retry_after(name: str) -> int:
     """Whole seconds until an open breaker lets a probe through (at least 1)."""
-    cb = breaker(name)
-    opened = cb._state_storage.opened_at
+    cb, storage = _guard(name).breaker, _guard(name).storage
+    opened = storage.opened_at
     if cb.current_state != pybreaker.STATE_OPEN or opened is None:
         return 1
     remaining = opened.timestamp() + cb.reset_timeout - time.time()
@@ -135,8 +159,8 @@ def refusing(name: str) -> bool:
     """Whether breaker `name` is open and its reset timeout has not run out: a call now would
     be refused. (pybreaker moves to half-open only inside a call, so an open state whose
     timeout has passed still lets the next call through as a probe.)"""
-    cb = breaker(name)
-    opened = cb._state_storage.opened_at
+    cb, storage = _guard(name).breaker, _guard(name).storage
+    opened = storage.opened_at
     if cb.current_state != pybreaker.STATE_OPEN or opened is None:
         return False
     return opened.timestamp() + cb.reset_timeout > time.time()
@@ -151,7 +175,8 @@ def guarded(name: str):
     are. The block runs outside pybreaker's lock, so concurrent calls do not queue behind it.
     Each call is counted by outcome (`streamify_upstream_calls`) and timed.
     """
-    cb = breaker(name)
+    guard = _guard(name)
+    cb = guard.breaker
     entered = False
     outcome = "failed"
     started = time.perf_counter()
@@ -163,7 +188,7 @@ def guarded(name: str):
     except pybreaker.CircuitBreakerError as exc:
         if not entered:
             outcome = "rejected"
-            cb._state_storage.record_rejection()
+            guard.storage.record_rejection()
         cause = exc.__context__
         raise UpstreamUnavailable(
             name,
@@ -190,19 +215,18 @@ def guarded(name: str):
 
 def reset(name: str) -> None:
     """Close breaker `name` and zero its counters (operators, and tests between cases)."""
-    breaker(name)._state_storage.reset()
+    _guard(name).storage.reset()
 
 
 def stats(names: list[str] | tuple[str, ...] = ()) -> dict[str, dict]:
     """Each breaker's shared state: the `names` given plus any this service has used."""
     known = set(names)
-    if names or _breakers:
-        any_name = next(iter(names), None) or next(iter(_breakers))
-        known.update(breaker(any_name)._state_storage.known_names())
+    if names or _guards:
+        any_name = next(iter(names), None) or next(iter(_guards))
+        known.update(_guard(any_name).storage.known_names())
     result = {}
     for name in sorted(known):
-        cb = breaker(name)
-        storage = cb._state_storage
+        cb, storage = _guard(name).breaker, _guard(name).storage
         state = storage.state
         opened = storage.opened_at
         result[name] = {

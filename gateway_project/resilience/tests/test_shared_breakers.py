@@ -40,7 +40,8 @@ def _fail(cb: pybreaker.CircuitBreaker) -> None:
 def test_failures_on_two_hosts_add_up_and_both_refuse(redis_url):
     name = _name()
     first = pybreaker.CircuitBreaker(fail_max=3, state_storage=_storage(redis_url, name))
-    second = pybreaker.CircuitBreaker(fail_max=3, state_storage=_storage(redis_url, name))
+    second_storage = _storage(redis_url, name)
+    second = pybreaker.CircuitBreaker(fail_max=3, state_storage=second_storage)
 
     for cb in (first, second, first):
         _fail(cb)
@@ -53,7 +54,7 @@ def test_failures_on_two_hosts_add_up_and_both_refuse(redis_url):
     )
     with pytest.raises(pybreaker.CircuitBreakerError), second.calling():
         pass
-    second._state_storage.reset()
+    second_storage.reset()
     wait_for(
         lambda: first.current_state == pybreaker.STATE_CLOSED,
         timeout=shared.REFRESH_SECONDS * 4,
