@@ -139,17 +139,14 @@ class VideoListView(APIView):
         form = VideoUploadSerializer(data=data)
         form.is_valid(raise_exception=True)
         fields = form.validated_data
-        try:
-            video = services.video_create(
-                uploaded_by=request.user.id,
-                title=fields["title"],
-                description=fields.get("description", ""),
-                category=fields.get("category", "general"),
-                price_per_minute=fields.get("price_per_minute", 10),
-                upload=fields["videoFile"],
-            )
-        except services.UploadRejected as exc:
-            raise ValidationError({"videoFile": [f"Not a playable video: {exc}"]}) from exc
+        video = services.video_create(
+            uploaded_by=request.user.id,
+            title=fields["title"],
+            description=fields.get("description", ""),
+            category=fields.get("category", "general"),
+            price_per_minute=fields.get("price_per_minute", 10),
+            upload=fields["videoFile"],
+        )
         return Response(VideoUploadedSerializer(video).data, status=status.HTTP_201_CREATED)
 
 

@@ -30,8 +30,13 @@ class NotVideoOwner(DomainError):
     status, message = 403, "Only the uploader may change or delete this video"
 
 
-class UploadRejected(Exception):
+class UploadRejected(DomainError):
     """The uploaded file is not a video we can take; nothing was stored."""
+
+    status, message = 400, "Validation failed"
+
+    def details(self) -> list[dict]:
+        return [{"field": "videoFile", "message": f"Not a playable video: {self}"}]
 
 
 class ReprocessImpossible(Exception):
