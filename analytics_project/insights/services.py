@@ -33,7 +33,7 @@ from django.utils import timezone
 
 from common import tracing
 from common.events import publish
-from insights import sql_projection
+from insights import projection_spans, sql_projection
 from insights.bulk import rows_insert
 from insights.event_specs import event_aggregate, event_normalize, event_occurred_at
 from insights.models import (
@@ -335,24 +335,9 @@ def projections_catch_up(
             )
             projections_advanced_publish(generation=generation.id, position=reached)
         if tracing.recording():
-            _trace_projected(after, reached, started_ns, generation=generation.id)
+            projection_spans.record(after, reached, started_ns, generation=generation.id)
         if reached >= horizon:
             return applied
-
-
-def _trace_projected(after: int, upto: int, started_ns: int, *, generation: int) -> None:
-    """A `<type> project` span in the trace of each event just projected (read only when spans
-    are recorded: the projection itself never loads the events on PostgreSQL)."""
-    stored = StoredEvent.objects.filter(position__gt=after, position__lte=upto).exclude(
-        traceparent=""
-    )
-    for type, traceparent in stored.values_list("type", "traceparent"):
-        tracing.done_later(
-            f"{type} project",
-            traceparent,
-            start_ns=started_ns,
-            attributes={"analytics.generation": generation, "analytics.positions": upto - after},
-        )
 
 
 def projections_advanced_publish(*, generation: int, position: int) -> None:

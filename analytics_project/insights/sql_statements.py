@@ -27,7 +27,7 @@ ANALYZE_FROM_ROWS = 20_000
 
 
 def _text(key: str, limit: int) -> str:
-    """SQL for `projections.text`: a non-empty JSON string, cut to `limit`, else NULL."""
+    """SQL for `projections.rows.text`: a non-empty JSON string, cut to `limit`, else NULL."""
     value = f"(e.payload->>'{key}')"
     return (
         f"CASE WHEN jsonb_typeof(e.payload->'{key}') = 'string' AND {value} <> '' "
@@ -36,7 +36,7 @@ def _text(key: str, limit: int) -> str:
 
 
 def _integer(key: str) -> str:
-    """SQL for `projections.integer` (nested CASEs: SQL does not promise AND's order)."""
+    """SQL for `projections.rows.integer` (nested CASEs: SQL does not promise AND's order)."""
     value = f"(e.payload->>'{key}')"
     return (
         f"CASE WHEN jsonb_typeof(e.payload->'{key}') = 'number' THEN "
@@ -47,7 +47,7 @@ def _integer(key: str) -> str:
 
 
 def _number(key: str) -> str:
-    """SQL for `projections.number`."""
+    """SQL for `projections.rows.number`."""
     value = f"(e.payload->>'{key}')"
     return (
         f"CASE WHEN jsonb_typeof(e.payload->'{key}') = 'number' THEN "

@@ -1,147 +1,19 @@
-"""Projectors: fold stored events, in position order, into the read models of one generation.
+"""The `ReadModels` projector: video stats, viewers, user stats and history, platform totals."""
 
-The meaning of every read model is written twice, and the property test
-(`tests/test_property.py`, incremental == replay) holds the two to the same answer:
-- here, event by event in Python: how SQLite projects. The live projector
-  (`services.projections_catch_up`) runs them on a generation that already has rows
-  (`complete=False`: the rows a batch touches are loaded first); a replay runs them over the
-  whole store into an empty generation (`complete=True`: every row is in memory, nothing is
-  loaded);
-- in `insights.sql_projection`, as SQL over ranges of the store: how PostgreSQL projects.
-
-`ReadModels` holds video stats, viewers, user stats and history, and platform totals;
-`DailyMetrics` the per-day figures of the period reports. Each keeps its progress in a
-`Checkpoint`; one projector pass moves both.
-
-Payload fields the projectors read are those `insights.event_specs` checked; the free-form ones
-(titles, names, e-mails, session ids, prices, durations) count only when they have the right
-JSON type, the same rule in both implementations.
-"""
-
-import math
-from datetime import UTC, date
 from types import SimpleNamespace
 
 from insights.bulk import rows_insert
 from insights.event_specs import CATALOG
-from insights.models import (
-    DailyMetric,
-    DailyViewer,
-    PlatformStats,
-    UserStats,
-    VideoStats,
-    VideoViewer,
-    ViewRecord,
-)
+from insights.models import PlatformStats, UserStats, VideoStats, VideoViewer, ViewRecord
+from insights.projections.base import Projector
+from insights.projections.rows import Table, insert_new, integer, number, text
 
-EVENT_FIELDS = ("position", "type", "payload", "occurred_at")
 VIEW_FIELDS = ("generation", "position", "user_id", "video_id", "session_id", "watch_seconds",
                "occurred_at")  # fmt: skip
-
-INT64 = 2**63
-
-
-def text(value, limit: int) -> str | None:
-    """`value` cut to `limit` characters if it is a non-empty string; None means "no value"."""
-    return value[:limit] if isinstance(value, str) and value else None
-
-
-def integer(value) -> int | None:
-    """`value` if it is a JSON integer that fits a bigint column."""
-    if isinstance(value, int) and not isinstance(value, bool) and -INT64 <= value < INT64:
-        return value
-    return None
-
-
-def number(value) -> float | None:
-    """`value` as a float if it is a finite JSON number."""
-    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
-        return float(value)
-    return None
-
-
-def events_list(events, limit: int) -> list:
-    """The first `limit` events of a queryset by position, as light rows of `EVENT_FIELDS`."""
-    return list(events.order_by("position").values_list(*EVENT_FIELDS, named=True)[:limit])
-
-
-class Table:
-    """A read model table whose rows the projectors hold as plain attribute bags.
-
-    Model instances cost more to build than the rest of a projector's work; a row here is a
-    namespace of the model's columns, new ones starting from the fields' defaults.
-    """
-
-    def __init__(self, model, unique: list[str]):
-        self.model, self.unique = model, unique
-        fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-        self.fields = [f.attname for f in fields]
-        self.defaults = {f.attname: f.get_default() for f in fields}
-
-    def new(self, **values) -> SimpleNamespace:
-        return SimpleNamespace(**{**self.defaults, **values})
-
-    def load(self, **filters) -> list[SimpleNamespace]:
-        rows = self.model.objects.filter(**filters).values(*self.fields)
-        return [SimpleNamespace(**row) for row in rows]
-
-    def write(self, rows) -> None:
-        """Insert the rows, or overwrite the ones that exist (by the unique columns)."""
-        values = [tuple(getattr(row, name) for name in self.fields) for row in rows]
-        rows_insert(self.model, self.fields, values, conflict=self.unique, update=True)
-
 
 VIDEOS = Table(VideoStats, ["generation", "video_id"])
 USERS = Table(UserStats, ["generation", "user_id"])
 PLATFORM = Table(PlatformStats, ["generation"])
-DAYS = Table(DailyMetric, ["generation", "day"])
-
-
-def _insert_new(model, columns: tuple[str, str], generation: int, pairs: list[tuple]) -> list:
-    """Insert the (generation, *pair) rows not there yet; return the pairs that were new.
-
-    The unique constraint decides, so nothing has to be loaded to know whether a viewer is
-    new, and two projectors can never both count one.
-    """
-    return rows_insert(
-        model,
-        ("generation", *columns),
-        [(generation, *pair) for pair in pairs],
-        conflict=("generation", *columns),
-        returning=columns,
-    )
-
-
-class Projector:
-    """Shared mechanics; subclasses define `handlers`, `prefetch` and `flush`."""
-
-    handlers: dict[str, str] = {}
-
-    def __init__(self, generation: int, *, complete: bool, from_time=None):
-        self.generation = generation
-        self.complete = complete
-        self.from_time = from_time
-
-    def project(self, events: list) -> int:
-        """Apply `events` (rows of `events_list`, ascending positions) and write the result.
-
-        Returns how many events counted (those inside the generation's window).
-        """
-        counted = [e for e in events if self.from_time is None or e.occurred_at >= self.from_time]
-        if not self.complete:
-            self.prefetch(counted)
-        for event in counted:
-            name = self.handlers.get(event.type)
-            if name:
-                getattr(self, name)(event)
-        self.flush()
-        return len(counted)
-
-    def prefetch(self, events: list) -> None:
-        raise NotImplementedError
-
-    def flush(self) -> None:
-        raise NotImplementedError
 
 
 def _user_id(e) -> int | None:
@@ -211,7 +83,7 @@ class ReadModels(Projector):
         rows_insert(ViewRecord, VIEW_FIELDS, self._new_views)
         self._new_views = []
         pairs, self._maybe_new_viewers = self._maybe_new_viewers, []
-        for video_id, _user_id in _insert_new(VideoViewer, ("video_id", "user_id"), g, pairs):
+        for video_id, _user_id in insert_new(VideoViewer, ("video_id", "user_id"), g, pairs):
             self.video(video_id).unique_viewers += 1
         if self.complete and not self._finishing:
             # Aggregates of a generation under construction are written once, at the end.
@@ -364,69 +236,3 @@ class ReadModels(Projector):
     def on_wallet_credited(self, e) -> None:
         self.user(e.payload["userId"]).amount_deposited += e.payload["amount"]
         self.totals().deposits += e.payload["amount"]
-
-
-class DailyMetrics(Projector):
-    """Per UTC day figures for the period reports: the projection that is allowed to lag."""
-
-    handlers = {
-        "video.watched": "on_view",
-        "analytics.view_recorded": "on_view",
-        "payment.processed": "on_payment",
-        "wallet.credited": "on_wallet_credited",
-        "user.registered": "on_user_registered",
-        "stream.started": "on_stream_started",
-    }
-
-    def __init__(self, generation: int, *, complete: bool, from_time=None):
-        super().__init__(generation, complete=complete, from_time=from_time)
-        self.days: dict[date, SimpleNamespace] = {}
-        self.day_viewers: set[tuple[date, int]] = set()
-        self._dirty: set[date] = set()
-        self._maybe_new_viewers: list[tuple[date, int]] = []
-
-    def prefetch(self, events: list) -> None:
-        days = {self.day_of(e) for e in events} - self.days.keys()
-        if days:
-            for row in DAYS.load(generation=self.generation, day__in=days):
-                self.days[row.day] = row
-
-    def flush(self) -> None:
-        pairs, self._maybe_new_viewers = self._maybe_new_viewers, []
-        for day, _user_id in _insert_new(DailyViewer, ("day", "user_id"), self.generation, pairs):
-            # SQLite hands the date back as text, PostgreSQL as a date.
-            self.metric(date.fromisoformat(str(day))).viewers += 1
-        DAYS.write(self.days[d] for d in self._dirty)
-        self._dirty.clear()
-
-    @staticmethod
-    def day_of(e) -> date:
-        return e.occurred_at.astimezone(UTC).date()
-
-    def metric(self, day: date) -> SimpleNamespace:
-        row = self.days.get(day)
-        if row is None:
-            row = self.days[day] = DAYS.new(generation=self.generation, day=day)
-        self._dirty.add(day)
-        return row
-
-    def on_view(self, e) -> None:
-        metric = self.metric(self.day_of(e))
-        metric.views += 1
-        metric.watch_seconds += e.payload["watchSeconds"]
-        key = (metric.day, e.payload["userId"])
-        if key not in self.day_viewers:
-            self.day_viewers.add(key)
-            self._maybe_new_viewers.append(key)
-
-    def on_payment(self, e) -> None:
-        self.metric(self.day_of(e)).revenue += e.payload["amount"]
-
-    def on_wallet_credited(self, e) -> None:
-        self.metric(self.day_of(e)).deposits += e.payload["amount"]
-
-    def on_user_registered(self, e) -> None:
-        self.metric(self.day_of(e)).new_users += 1
-
-    def on_stream_started(self, e) -> None:
-        self.metric(self.day_of(e)).streams_started += 1
