@@ -9,7 +9,7 @@ import requests
 
 from common.testing.processes import wait_for
 from common.testing.tokens import user_claims
-from deploy.bench_http import clip
+from deploy.bench_http.dataset import clip
 
 
 @pytest.mark.parametrize("kind", ["embedded", "real"])

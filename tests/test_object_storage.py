@@ -11,7 +11,7 @@ import requests
 
 from common.testing.object_store import private_object_store
 from common.testing.processes import free_port, wait_for, web_process
-from deploy.bench_http import clip
+from deploy.bench_http.dataset import clip
 from tests.support.full_platform import booted_full_platform
 
 BUCKET = "streamify-media"

@@ -25,7 +25,7 @@ import requests
 
 from common.paths import REPO_ROOT
 from common.testing.doc_tables import table_shown
-from deploy.bench_http import clip
+from deploy.bench_http.dataset import clip
 from tests.compat.original_rest import (
     ACTIVITY_ROW,
     ARRAY,

@@ -9,7 +9,7 @@ import time
 import pytest
 import requests
 
-from deploy.bench_http import clip
+from deploy.bench_http.dataset import clip
 from tests.support.full_platform import booted_full_platform
 
 FILM_SECONDS = 70  # a second minute to pay

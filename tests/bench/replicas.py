@@ -16,7 +16,7 @@ from pathlib import Path
 
 import requests
 
-from deploy.bench_http import parse_wrk
+from deploy.bench_http.load import parse_wrk
 from tests.support.full_platform import booted_full_platform
 
 HEARTBEATS = """

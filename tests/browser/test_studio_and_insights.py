@@ -10,7 +10,7 @@ import jwt
 import pytest
 
 from common.testing.tokens import user_claims
-from deploy.bench_http import clip
+from deploy.bench_http.dataset import clip
 from tests.browser.steps import cents, deposit, ledger_charges, register, screenshot
 
 FILM_SECONDS = 75  # past the first minute, inside its paid edge (60 s + 30 s read-ahead)
