@@ -11,7 +11,7 @@ from drf_spectacular.extensions import (
 )
 from drf_spectacular.plumbing import build_basic_type, get_class, get_doc
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
 INTERNAL = "internal"
@@ -128,8 +128,3 @@ def error_responses(
 ) -> dict[int, OpenApiResponse]:
     """`{status: description}` as OpenAPI responses whose body is `body` (the shared error)."""
     return {code: OpenApiResponse(body, description=text) for code, text in descriptions.items()}
-
-
-def message_serializer(name: str, **fields: serializers.Field) -> serializers.Serializer:
-    """Component `name`: a success answer `{"message": str, **fields}`."""
-    return inline_serializer(name, {"message": serializers.CharField(), **fields})

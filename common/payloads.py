@@ -142,6 +142,16 @@ class MessageField(serializers.CharField):
         return self.text
 
 
+class TrueField(serializers.BooleanField):
+    """A flag every answer of its shape carries as true (`success`, the original's)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(read_only=True, **kwargs)
+
+    def get_attribute(self, instance) -> bool:
+        return True
+
+
 class JSONRenderer(renderers.JSONRenderer):
     """DRF's JSON renderer on orjson (dates, UUIDs and decimals as DRF writes them)."""
 

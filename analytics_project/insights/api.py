@@ -6,7 +6,7 @@ from drf_spectacular.utils import (
     OpenApiParameter,
     extend_schema,
 )
-from rest_framework import serializers, status
+from rest_framework import status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -17,7 +17,6 @@ from common.openapi import (
     IDEMPOTENCY_KEY,
     USER_TOKEN_ERRORS,
     error_responses,
-    message_serializer,
 )
 from insights import commands, inputs, periods, replay, responses, selectors
 from insights.inputs import parse
@@ -172,14 +171,7 @@ class RecordViewView(APIView):
         request=inputs.RecordViewSerializer,
         parameters=[IDEMPOTENCY_KEY],
         responses={
-            201: message_serializer(
-                "ViewRecorded",
-                success=serializers.BooleanField(),
-                timestamp=serializers.DateTimeField(),
-                eventId=serializers.UUIDField(),
-                position=serializers.IntegerField(),
-                videoStats=responses.VideoStatsReadSerializer(),
-            ),
+            201: responses.ViewRecordedSerializer,
             **error_responses(
                 {
                     400: "Invalid body",
@@ -201,17 +193,9 @@ class RecordViewView(APIView):
             watch_seconds=data["watchTime"],
             idempotency_key=request.headers.get("Idempotency-Key") or None,
         )
-        return Response(
-            {
-                "success": True,
-                "message": "View recorded",
-                "timestamp": event.occurred_at.isoformat(),
-                "eventId": str(event.event_id),
-                "position": event.position,
-                "videoStats": selectors.video_stats_get(video_id=data["videoId"]),
-            },
-            status=status.HTTP_201_CREATED,
-        )
+        stats = selectors.video_stats_row(video_id=data["videoId"])
+        answer = responses.ViewRecordedSerializer({"event": event, "stats": stats})
+        return Response(answer.data, status=status.HTTP_201_CREATED)
 
 
 class VideoStatsView(APIView):
@@ -288,17 +272,7 @@ class ReplayView(APIView):
         summary="Rebuild the projections from the event store (staff only)",
         request=inputs.ReplaySerializer,
         responses={
-            200: message_serializer(
-                "ReplayDone",
-                success=serializers.BooleanField(),
-                generation=serializers.IntegerField(),
-                previousGeneration=serializers.IntegerField(),
-                eventsReplayed=serializers.IntegerField(),
-                position=serializers.IntegerField(),
-                durationMs=serializers.IntegerField(),
-                eventsPerSecond=serializers.FloatField(),
-                fromTimestamp=serializers.DateTimeField(allow_null=True),
-            ),
+            200: responses.ReplayDoneSerializer,
             **error_responses(
                 {
                     400: "Invalid body",
@@ -313,16 +287,4 @@ class ReplayView(APIView):
     def post(self, request):
         data = parse(inputs.ReplaySerializer, request.data)
         result = replay.replay_run(from_time=data.get("fromTimestamp"))
-        return Response(
-            {
-                "success": True,
-                "message": "Projections rebuilt from the event store",
-                "generation": result.generation,
-                "previousGeneration": result.previous_generation,
-                "eventsReplayed": result.events_replayed,
-                "position": result.position,
-                "durationMs": result.duration_ms,
-                "eventsPerSecond": result.events_per_second,
-                "fromTimestamp": result.from_time.isoformat() if result.from_time else None,
-            }
-        )
+        return Response(responses.ReplayDoneSerializer(result).data)

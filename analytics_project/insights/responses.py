@@ -9,7 +9,7 @@ Streamify's own for the same figure; their help text says so.
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from common.payloads import IsoDateTimeField
+from common.payloads import IsoDateTimeField, MessageField, TrueField
 from insights.models import average
 from insights.periods import PERIODS
 
@@ -212,3 +212,46 @@ class RevenueSerializer(serializers.Serializer):
     monthly = serializers.IntegerField(source="windows.monthly", help_text="The last 30 UTC days.")
     byVideo = VideoRevenueSerializer(many=True, source="by_video")
     freshness = FreshnessSerializer(source="platform.freshness")
+
+
+class ViewRecordedSerializer(serializers.Serializer):
+    """The view, as stored, and the video's figures with it."""
+
+    success = TrueField()
+    message = MessageField("View recorded")
+    timestamp = IsoDateTimeField(source="event.occurred_at")
+    eventId = serializers.UUIDField(source="event.event_id")
+    position = serializers.IntegerField(source="event.position")
+    videoStats = VideoStatsReadSerializer(source="stats")
+
+
+class ReplayDoneSerializer(serializers.Serializer):
+    success = TrueField()
+    message = MessageField("Projections rebuilt from the event store")
+    generation = serializers.IntegerField()
+    previousGeneration = serializers.IntegerField(source="previous_generation")
+    eventsReplayed = serializers.IntegerField(source="events_replayed")
+    position = serializers.IntegerField()
+    durationMs = serializers.IntegerField(source="duration_ms")
+    eventsPerSecond = serializers.FloatField(source="events_per_second")
+    fromTimestamp = IsoDateTimeField(source="from_time", allow_null=True)
+
+
+class ProfileCreatedSerializer(serializers.Serializer):
+    message = serializers.SerializerMethodField()
+    userId = serializers.IntegerField()
+    # The profile exists after either answer: a repeat of the saga's step is no failure.
+    analyticsCreated = TrueField()
+
+    def get_message(self, answer: dict) -> str:
+        if answer["created"]:
+            return "Analytics profile created successfully"
+        return "Analytics profile already exists"
+
+
+class ProfileDeletedSerializer(serializers.Serializer):
+    message = serializers.SerializerMethodField()
+    deleted = serializers.BooleanField()
+
+    def get_message(self, answer: dict) -> str:
+        return "Analytics profile deleted successfully" if answer["deleted"] else "No such profile"

@@ -136,10 +136,16 @@ def _video_rows(snapshot: Snapshot, video_ids: list[int]) -> list[VideoStats]:
     return [found.get(video_id) or VideoStats(video_id=video_id) for video_id in video_ids]
 
 
-def video_stats_get(*, video_id: int, snapshot: Snapshot | None = None) -> dict:
+def video_stats_row(*, video_id: int, snapshot: Snapshot | None = None):
+    """A video's figures and the projection's freshness (`responses.VideoStatsReadSerializer`)."""
     snapshot = snapshot or snapshot_current()
     (row,) = _video_rows(snapshot, [video_id])
     row.freshness = snapshot.freshness(Checkpoint.READ_MODELS)
+    return row
+
+
+def video_stats_get(*, video_id: int, snapshot: Snapshot | None = None) -> dict:
+    row = video_stats_row(video_id=video_id, snapshot=snapshot)
     return responses.VideoStatsReadSerializer(row).data
 
 

@@ -1,7 +1,7 @@
 """REST adapters of the auth service: parse, call one service or selector, shape the answer."""
 
-from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import serializers, status
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -9,7 +9,17 @@ from rest_framework.views import APIView
 
 from accounts import services
 from accounts.authentication import ActiveUserTokenAuthentication
-from accounts.responses import TokenPairSerializer, UserProfileSerializer, UserSerializer
+from accounts.responses import (
+    LoggedInSerializer,
+    LoggedOutSerializer,
+    PendingCredentialHeldSerializer,
+    ProfileUpdatedSerializer,
+    RegisteredSerializer,
+    TokenPairSerializer,
+    UserDeletedSerializer,
+    UserProfileSerializer,
+    UserSerializer,
+)
 from accounts.serializers import (
     LoginSerializer,
     PendingCredentialSerializer,
@@ -24,7 +34,6 @@ from common.openapi import (
     SERVICE_TOKEN_ERRORS,
     USER_TOKEN_ERRORS,
     error_responses,
-    message_serializer,
 )
 from common.payloads import MAX_BIGINT
 
@@ -53,7 +62,7 @@ class RegisterView(PublicView):
         summary="Create an account",
         request=RegisterSerializer,
         responses={
-            201: message_serializer("Registered", user=UserSerializer()),
+            201: RegisteredSerializer,
             **error_responses(
                 {400: "Invalid body", 409: "Email already registered", **BODY_TOO_LARGE}
             ),
@@ -67,10 +76,7 @@ class RegisterView(PublicView):
             first_name=data["firstName"],
             last_name=data["lastName"],
         )
-        return Response(
-            {"message": "User registered successfully", "user": UserSerializer(user).data},
-            status=status.HTTP_201_CREATED,
-        )
+        return Response(RegisteredSerializer(user).data, status=status.HTTP_201_CREATED)
 
 
 class LoginView(PublicView):
@@ -78,9 +84,7 @@ class LoginView(PublicView):
         summary="Exchange email and password for a token pair",
         request=LoginSerializer,
         responses={
-            200: message_serializer(
-                "LoggedIn", token=serializers.CharField(), refreshToken=serializers.CharField()
-            ),
+            200: LoggedInSerializer,
             **error_responses(
                 {400: "Invalid body", 401: "Invalid email or password", **BODY_TOO_LARGE}
             ),
@@ -89,9 +93,7 @@ class LoginView(PublicView):
     def post(self, request):
         data = _parse(LoginSerializer, request)
         pair = services.user_login(email=data["email"], password=data["password"])
-        return Response(
-            {"message": "Login successful", "token": pair.access, "refreshToken": pair.refresh}
-        )
+        return Response(LoggedInSerializer(pair).data)
 
 
 class TokenRefreshView(PublicView):
@@ -112,7 +114,7 @@ class TokenRefreshView(PublicView):
     def post(self, request):
         data = _parse(RefreshTokenSerializer, request)
         pair = services.token_refresh(refresh_token=data["refreshToken"])
-        return Response({"token": pair.access, "refreshToken": pair.refresh})
+        return Response(TokenPairSerializer(pair).data)
 
 
 class LogoutView(PublicView):
@@ -120,7 +122,7 @@ class LogoutView(PublicView):
         summary="Revoke a refresh token",
         request=RefreshTokenSerializer,
         responses={
-            200: message_serializer("LoggedOut"),
+            200: LoggedOutSerializer,
             **error_responses(
                 {
                     400: "Invalid body",
@@ -133,7 +135,7 @@ class LogoutView(PublicView):
     def post(self, request):
         data = _parse(RefreshTokenSerializer, request)
         services.token_revoke(refresh_token=data["refreshToken"])
-        return Response({"message": "Logged out: the refresh token is revoked"})
+        return Response(LoggedOutSerializer({}).data)
 
 
 _ACTIVE_USER_ERRORS = error_responses(
@@ -168,7 +170,7 @@ class ProfileView(UserView):
         summary="Change the signed-in user's first and/or last name",
         request=ProfileUpdateSerializer,
         responses={
-            200: message_serializer("ProfileUpdated", user=UserProfileSerializer()),
+            200: ProfileUpdatedSerializer,
             **_ACTIVE_USER_ERRORS,
             **error_responses({400: "Invalid body, or neither name given", **BODY_TOO_LARGE}),
         },
@@ -178,9 +180,7 @@ class ProfileView(UserView):
         user = services.user_update_profile(
             user=request.user, first_name=data.get("firstName"), last_name=data.get("lastName")
         )
-        return Response(
-            {"message": "Profile updated successfully", "user": UserProfileSerializer(user).data}
-        )
+        return Response(ProfileUpdatedSerializer(user).data)
 
     patch = put
 
@@ -196,14 +196,7 @@ class InternalUserView(InternalView):
         summary="Delete an account (saga compensation)",
         tags=[INTERNAL],
         responses={
-            200: inline_serializer(
-                "UserDeleted",
-                {
-                    "message": serializers.CharField(),
-                    "userId": serializers.IntegerField(),
-                    "deleted": serializers.BooleanField(help_text="False: there was no such user"),
-                },
-            ),
+            200: UserDeletedSerializer,
             **error_responses({**SERVICE_TOKEN_ERRORS, 404: "The id is out of range"}),
         },
     )
@@ -212,7 +205,8 @@ class InternalUserView(InternalView):
             raise NotFound("No such user")
         deleted = services.user_delete(user_id=user_id)
         message = "User deleted successfully (compensation)" if deleted else "No such user"
-        return Response({"message": message, "userId": user_id, "deleted": deleted})
+        answer = {"message": message, "userId": user_id, "deleted": deleted}
+        return Response(UserDeletedSerializer(answer).data)
 
 
 class PendingCredentialView(InternalView):
@@ -231,13 +225,7 @@ class PendingCredentialView(InternalView):
         tags=[INTERNAL],
         request=PendingCredentialSerializer,
         responses={
-            201: inline_serializer(
-                "PendingCredentialHeld",
-                {
-                    "credentialRef": serializers.UUIDField(),
-                    "expiresAt": serializers.DateTimeField(),
-                },
-            ),
+            201: PendingCredentialHeldSerializer,
             **error_responses(
                 {
                     **SERVICE_TOKEN_ERRORS,
@@ -254,6 +242,5 @@ class PendingCredentialView(InternalView):
             saga_id=data["sagaId"], password=data["password"]
         )
         return Response(
-            {"credentialRef": str(pending.ref), "expiresAt": pending.expires_at.isoformat()},
-            status=status.HTTP_201_CREATED,
+            PendingCredentialHeldSerializer(pending).data, status=status.HTTP_201_CREATED
         )

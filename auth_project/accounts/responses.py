@@ -3,7 +3,7 @@ documents it in the OpenAPI schema."""
 
 from rest_framework import serializers
 
-from common.payloads import IsoDateTimeField
+from common.payloads import IsoDateTimeField, MessageField
 
 
 class UserSerializer(serializers.Serializer):
@@ -26,5 +26,40 @@ class UserProfileSerializer(UserSerializer):
 
 
 class TokenPairSerializer(serializers.Serializer):
-    token = serializers.CharField(help_text="Access token (RS256 JWT) for `Authorization: Bearer`.")
-    refreshToken = serializers.CharField(help_text="Single use: refreshing rotates it.")
+    token = serializers.CharField(
+        source="access", help_text="Access token (RS256 JWT) for `Authorization: Bearer`."
+    )
+    refreshToken = serializers.CharField(
+        source="refresh", help_text="Single use: refreshing rotates it."
+    )
+
+
+class RegisteredSerializer(serializers.Serializer):
+    message = MessageField("User registered successfully")
+    user = UserSerializer(source="*")
+
+
+class LoggedInSerializer(serializers.Serializer):
+    message = MessageField("Login successful")
+    token = serializers.CharField(source="access")
+    refreshToken = serializers.CharField(source="refresh")
+
+
+class LoggedOutSerializer(serializers.Serializer):
+    message = MessageField("Logged out: the refresh token is revoked")
+
+
+class ProfileUpdatedSerializer(serializers.Serializer):
+    message = MessageField("Profile updated successfully")
+    user = UserProfileSerializer(source="*")
+
+
+class UserDeletedSerializer(serializers.Serializer):
+    message = serializers.CharField()
+    userId = serializers.IntegerField()
+    deleted = serializers.BooleanField(help_text="False: there was no such user")
+
+
+class PendingCredentialHeldSerializer(serializers.Serializer):
+    credentialRef = serializers.UUIDField(source="ref")
+    expiresAt = IsoDateTimeField(source="expires_at")

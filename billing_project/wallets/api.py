@@ -1,7 +1,7 @@
 """REST adapters of the billing service: parse, call one service or selector, shape the answer."""
 
 from django.conf import settings
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
@@ -13,11 +13,13 @@ from common.openapi import (
     IDEMPOTENCY_KEY,
     USER_TOKEN_ERRORS,
     error_responses,
-    message_serializer,
 )
 from common.payloads import MAX_BIGINT, StrictIntegerField, StrictSerializer
 from wallets import selectors, services
 from wallets.responses import (
+    BalanceSerializer,
+    DepositedSerializer,
+    RevenueTotalSerializer,
     TransactionPageSerializer,
 )
 
@@ -43,18 +45,14 @@ class BalanceView(APIView):
     @extend_schema(
         summary="The caller's balance in cents (0 without a wallet)",
         responses={
-            200: inline_serializer(
-                "Balance",
-                {"userId": serializers.IntegerField(), "balance": serializers.IntegerField()},
-            ),
+            200: BalanceSerializer,
             **error_responses(USER_TOKEN_ERRORS),
         },
     )
     def get(self, request):
         user_id = _user_id(request)
-        return Response(
-            {"userId": user_id, "balance": selectors.wallet_balance_get(user_id=user_id)}
-        )
+        balance = selectors.wallet_balance_get(user_id=user_id)
+        return Response(BalanceSerializer({"userId": user_id, "balance": balance}).data)
 
 
 class DepositSerializer(StrictSerializer):
@@ -72,13 +70,7 @@ class DepositView(APIView):
         request=DepositSerializer,
         parameters=[IDEMPOTENCY_KEY],
         responses={
-            200: message_serializer(
-                "Deposited",
-                newBalance=serializers.IntegerField(),
-                amount=serializers.IntegerField(),
-                transactionId=serializers.IntegerField(),
-                replayed=serializers.BooleanField(),
-            ),
+            200: DepositedSerializer,
             **error_responses(
                 {
                     400: "Invalid amount or Idempotency-Key",
@@ -97,16 +89,7 @@ class DepositView(APIView):
             amount=serializer.validated_data["amount"],
             idempotency_key=_idempotency_key(request),
         )
-        entry = posted.entry
-        return Response(
-            {
-                "message": "Deposit successful",
-                "newBalance": entry.balance_after,
-                "amount": entry.amount,
-                "transactionId": entry.id,
-                "replayed": posted.replayed,
-            }
-        )
+        return Response(DepositedSerializer(posted).data)
 
 
 class PageSerializer(serializers.Serializer):
@@ -140,18 +123,9 @@ class RevenueTotalView(APIView):
     @extend_schema(
         summary="Platform revenue: charges minus their refunds, in cents",
         responses={
-            200: inline_serializer(
-                "RevenueTotal",
-                {
-                    "totalRevenue": serializers.IntegerField(),
-                    "totalCharged": serializers.IntegerField(),
-                    "totalRefunded": serializers.IntegerField(),
-                    "chargeCount": serializers.IntegerField(),
-                    "refundCount": serializers.IntegerField(),
-                },
-            ),
+            200: RevenueTotalSerializer,
             **error_responses(USER_TOKEN_ERRORS),
         },
     )
     def get(self, request):
-        return Response(selectors.revenue_total())
+        return Response(RevenueTotalSerializer(selectors.revenue_total()).data)

@@ -1,7 +1,7 @@
 """Billing's internal routes: wallets opened and closed by the registration saga, charges and
 refunds by streaming; service tokens only."""
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
@@ -17,24 +17,19 @@ from common.openapi import (
 from common.payloads import MAX_BIGINT, StrictCharField, StrictIntegerField, StrictSerializer
 from wallets import services
 from wallets.api import MAX_KEY_LENGTH
-from wallets.responses import ChargedSerializer, PostedSerializer, RefundedSerializer
+from wallets.responses import (
+    ChargedSerializer,
+    PostedSerializer,
+    RefundedSerializer,
+    WalletAccountSerializer,
+    WalletDeletedSerializer,
+)
 
 
 class InsufficientFundsSerializer(ErrorSerializer):
     """402: the balance that cannot pay (details also hold `balance` and `required`)."""
 
     balance = serializers.IntegerField()
-
-
-_WALLET = inline_serializer(
-    "WalletAccount",
-    {
-        "message": serializers.CharField(),
-        "userId": serializers.IntegerField(),
-        "balance": serializers.IntegerField(),
-        "created": serializers.BooleanField(),
-    },
-)
 
 
 class AccountSerializer(StrictSerializer):
@@ -50,8 +45,8 @@ class AccountCreateView(InternalView):
         tags=[INTERNAL],
         request=AccountSerializer,
         responses={
-            201: OpenApiResponse(_WALLET, description="Created"),
-            200: OpenApiResponse(_WALLET, description="It already existed"),
+            201: OpenApiResponse(WalletAccountSerializer, description="Created"),
+            200: OpenApiResponse(WalletAccountSerializer, description="It already existed"),
             **error_responses({400: "Invalid body", **SERVICE_TOKEN_ERRORS, **BODY_TOO_LARGE}),
         },
     )
@@ -59,14 +54,8 @@ class AccountCreateView(InternalView):
         serializer = AccountSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         wallet, created = services.wallet_create(user_id=serializer.validated_data["userId"])
-        message = "Billing account created successfully" if created else "Account already exists"
         return Response(
-            {
-                "message": message,
-                "userId": wallet.user_id,
-                "balance": wallet.balance,
-                "created": created,
-            },
+            WalletAccountSerializer({"wallet": wallet, "created": created}).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
@@ -79,14 +68,7 @@ class AccountDeleteView(InternalView):
         summary="Delete an empty wallet (saga compensation)",
         tags=[INTERNAL],
         responses={
-            200: inline_serializer(
-                "WalletDeleted",
-                {
-                    "message": serializers.CharField(),
-                    "userId": serializers.IntegerField(),
-                    "deleted": serializers.BooleanField(help_text="False: there was no wallet"),
-                },
-            ),
+            200: WalletDeletedSerializer,
             **error_responses(
                 {
                     **SERVICE_TOKEN_ERRORS,
@@ -100,10 +82,7 @@ class AccountDeleteView(InternalView):
         if user_id > MAX_BIGINT:
             raise NotFound("No such account")
         deleted = services.wallet_delete(user_id=user_id)
-        message = (
-            "Billing account deleted successfully (compensation)" if deleted else "No such account"
-        )
-        return Response({"message": message, "userId": user_id, "deleted": deleted})
+        return Response(WalletDeletedSerializer({"userId": user_id, "deleted": deleted}).data)
 
 
 class ChargeSerializer(StrictSerializer):

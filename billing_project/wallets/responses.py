@@ -61,3 +61,47 @@ class RefundedSerializer(PostedSerializer):
         for name, field in fields.items():
             field.required = name == "refunded"
         return fields
+
+
+class BalanceSerializer(serializers.Serializer):
+    userId = serializers.IntegerField()
+    balance = serializers.IntegerField()
+
+
+class DepositedSerializer(serializers.Serializer):
+    message = MessageField("Deposit successful")
+    newBalance = serializers.IntegerField(source="entry.balance_after")
+    amount = serializers.IntegerField(source="entry.amount")
+    transactionId = serializers.IntegerField(source="entry.id")
+    replayed = serializers.BooleanField()
+
+
+class WalletAccountSerializer(serializers.Serializer):
+    message = serializers.SerializerMethodField()
+    userId = serializers.IntegerField(source="wallet.user_id")
+    balance = serializers.IntegerField(source="wallet.balance")
+    created = serializers.BooleanField()
+
+    def get_message(self, answer: dict) -> str:
+        if answer["created"]:
+            return "Billing account created successfully"
+        return "Account already exists"
+
+
+class WalletDeletedSerializer(serializers.Serializer):
+    message = serializers.SerializerMethodField()
+    userId = serializers.IntegerField()
+    deleted = serializers.BooleanField(help_text="False: there was no wallet")
+
+    def get_message(self, answer: dict) -> str:
+        if answer["deleted"]:
+            return "Billing account deleted successfully (compensation)"
+        return "No such account"
+
+
+class RevenueTotalSerializer(serializers.Serializer):
+    totalRevenue = serializers.IntegerField(source="revenue")
+    totalCharged = serializers.IntegerField(source="charged")
+    totalRefunded = serializers.IntegerField(source="refunded")
+    chargeCount = serializers.IntegerField(source="charges")
+    refundCount = serializers.IntegerField(source="refunds")

@@ -27,11 +27,11 @@ def revenue_total() -> dict:
     )
     charged, refunded = -(totals["charged"] or 0), totals["refunded"] or 0
     return {
-        "totalRevenue": charged - refunded,
-        "totalCharged": charged,
-        "totalRefunded": refunded,
-        "chargeCount": totals["charges"],
-        "refundCount": totals["refunds"],
+        "revenue": charged - refunded,
+        "charged": charged,
+        "refunded": refunded,
+        "charges": totals["charges"],
+        "refunds": totals["refunds"],
     }
 
 

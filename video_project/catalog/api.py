@@ -16,6 +16,7 @@ from catalog import selectors, services
 from catalog.models import Video
 from catalog.page_cache import Page, catalog_version, listings, viewer_scope
 from catalog.responses import (
+    VideoDeletedSerializer,
     VideoPageSerializer,
     VideoSerializer,
     VideoUpdatedSerializer,
@@ -24,7 +25,7 @@ from catalog.responses import (
 from catalog.uploads import upload_data
 from common import payloads
 from common.conditional import client_holds
-from common.openapi import BODY_TOO_LARGE, USER_TOKEN_ERRORS, error_responses, message_serializer
+from common.openapi import BODY_TOO_LARGE, USER_TOKEN_ERRORS, error_responses
 from common.payloads import MAX_BIGINT, JSONParser, StrictCharField, StrictSerializer
 
 
@@ -192,7 +193,7 @@ class VideoDetailView(APIView):
     @extend_schema(
         summary="Delete a video and its files (uploader only)",
         responses={
-            200: message_serializer("VideoDeleted", id=serializers.IntegerField()),
+            200: VideoDeletedSerializer,
             **error_responses(
                 {
                     **USER_TOKEN_ERRORS,
@@ -204,7 +205,7 @@ class VideoDetailView(APIView):
     )
     def delete(self, request, video_id: int):
         services.video_delete(video_id=video_id, actor_id=request.user.id)
-        return Response({"message": "Video deleted", "id": video_id})
+        return Response(VideoDeletedSerializer({"id": video_id}).data)
 
 
 class VideoThumbnailView(APIView):

@@ -49,3 +49,8 @@ class VideoUploadedSerializer(VideoUpdatedSerializer):
     video = VideoSerializer(
         source="*", help_text="The same video again, where the original put it."
     )
+
+
+class VideoDeletedSerializer(serializers.Serializer):
+    message = MessageField("Video deleted")
+    id = serializers.IntegerField()

@@ -126,7 +126,7 @@ def test_refund_gives_a_charge_back_once():
     assert first.entry.amount == 40 and first.entry.balance_after == 100
     assert again.replayed and again.entry.id == first.entry.id
     assert services.charge_refund(idempotency_key="never-charged") is None
-    assert selectors.revenue_total()["totalRevenue"] == 0
+    assert selectors.revenue_total()["revenue"] == 0
     assert OutboxEvent.objects.filter(type="payment.refunded").count() == 1
 
 
