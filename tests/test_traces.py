@@ -15,7 +15,7 @@ import requests
 
 from common.testing.processes import wait_for
 from deploy.booted import booted_platform
-from tests.support.traces import hops, parent_outside, service_of, trace_of
+from tests.support.traces import parent_outside, service_of, trace_holding, trace_of
 
 DEMO = {"email": "demo@streamify.local", "password": "streamify-demo"}
 
@@ -48,26 +48,21 @@ def test_starting_a_stream_is_one_trace_from_the_gateway_to_analytics(traced):
     assert start.status_code == 200, start.text
     request_id = start.headers["X-Request-ID"]
 
-    def the_trace() -> list[dict]:
-        return trace_of(traces, method="POST", path_ends=f"/api/stream/start/{paid['id']}")
-
-    wait_for(
-        lambda: (
-            {"stream.started process", "stream.started project"} <= {s["name"] for s in the_trace()}
-        ),
-        timeout=30,
-        what="analytics' consumer and projection spans in the trace",
-    )
-    spans = the_trace()
-    by_id = {s["context"]["span_id"]: s for s in spans}
-    names = hops(spans)
-
     # Then the one trace holds every hop, each a child of the one before it
-    assert ("gateway", "SERVER", "POST proxy:streaming") in names
-    assert ("streaming", "SERVER", "POST /api/stream/start/<int:video_id>") in names
-    assert ("video", "SERVER", "/video.VideoService/GetVideo") in names
-    assert ("billing", "SERVER", "POST /api/billing/charge") in names
-    assert ("analytics", "CONSUMER", "stream.started process") in names
+    spans = trace_holding(
+        traces,
+        {
+            ("gateway", "SERVER", "POST proxy:streaming"),
+            ("streaming", "SERVER", "POST /api/stream/start/<int:video_id>"),
+            ("video", "SERVER", "/video.VideoService/GetVideo"),
+            ("billing", "SERVER", "POST /api/billing/charge"),
+            ("analytics", "CONSUMER", "stream.started process"),
+            ("analytics", "INTERNAL", "stream.started project"),
+        },
+        method="POST",
+        path_ends=f"/api/stream/start/{paid['id']}",
+    )
+    by_id = {s["context"]["span_id"]: s for s in spans}
     assert parent_outside(spans) == []
     consumer = next(s for s in spans if s["name"] == "stream.started process")
     published_by = by_id[consumer["parent_id"]]
@@ -126,24 +121,27 @@ def test_a_registration_saga_is_one_trace_across_its_steps_and_their_events(trac
     def the_trace() -> list[dict]:
         return trace_of(traces, method="POST", path_ends="/api/saga/register")
 
-    # The orchestrator hears of each step's end as a task of its own: three of them.
+    # Each step runs on its own service's worker, sent by the gateway in the same trace, and
+    # auth's user.registered, consumed by billing and analytics, is part of it
+    wanted = {
+        ("billing", "CONSUMER", "user.registered process"),
+        ("analytics", "CONSUMER", "user.registered process"),
+    }
+    for service, step in (("auth", "create_user"), ("billing", "create_wallet"),
+                          ("analytics", "create_profile")):  # fmt: skip
+        wanted |= {
+            ("gateway", "PRODUCER", f"apply_async/{service}.saga.{step}"),
+            (service, "CONSUMER", f"run/{service}.saga.{step}"),
+            (service, "PRODUCER", "apply_async/gateway.saga.step_succeeded"),
+        }
+    trace_holding(traces, wanted, method="POST", path_ends="/api/saga/register")
+    # ... and the orchestrator hears of each step's end as a task of its own: three of them.
     wait_for(
         lambda: [s["name"] for s in the_trace()].count("run/gateway.saga.step_succeeded") == 3,
         timeout=60,
-        what="every saga step in the trace",
+        what="the gateway hearing of all three steps",
     )
     spans = the_trace()
-    names = hops(spans)
-
-    # Each step runs on its own service's worker, sent by the gateway in the same trace
-    for service, step in (("auth", "create_user"), ("billing", "create_wallet"),
-                          ("analytics", "create_profile")):  # fmt: skip
-        assert ("gateway", "PRODUCER", f"apply_async/{service}.saga.{step}") in names
-        assert (service, "CONSUMER", f"run/{service}.saga.{step}") in names
-        assert (service, "PRODUCER", "apply_async/gateway.saga.step_succeeded") in names
-    # ... and auth's user.registered, consumed by billing and analytics, is part of it
-    assert ("billing", "CONSUMER", "user.registered process") in names
-    assert ("analytics", "CONSUMER", "user.registered process") in names
     assert parent_outside(spans) == []
     assert (
         requests.get(f"{gateway}/api/saga/{saga.json()['sagaId']}", timeout=10).json()["status"]

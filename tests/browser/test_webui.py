@@ -4,9 +4,8 @@ services and the broker), and find what the meter said in the ledger and in the 
 
 from urllib.parse import urlsplit
 
-from common.testing.processes import wait_for
 from tests.browser.steps import cents, ledger_charges, register, screenshot
-from tests.support.traces import hops, parent_outside, trace_of
+from tests.support.traces import parent_outside, trace_holding
 
 PHONE = {"width": 375, "height": 800}
 
@@ -58,25 +57,20 @@ def test_register_deposit_and_watch_a_video_to_its_end(full, viewer):
 
     # The click that started the stream is one trace: the gateway, streaming, video's gRPC,
     # billing's charge, and analytics consuming the event from the broker and projecting it.
-    started_path = urlsplit(started.value.url).path
-
-    def clicked() -> list[dict]:
-        return trace_of(full.traces, method="POST", path_ends=started_path)
-
-    wait_for(
-        lambda: "stream.started project" in {s["name"] for s in clicked()},
-        timeout=30,
-        what="the click's trace to reach analytics' projection",
+    clicked = trace_holding(
+        full.traces,
+        {
+            ("gateway", "SERVER", "POST proxy:streaming"),
+            ("streaming", "SERVER", "POST /api/stream/start/<int:video_id>"),
+            ("video", "SERVER", "/video.VideoService/GetVideo"),
+            ("billing", "SERVER", "POST /api/billing/charge"),
+            ("analytics", "CONSUMER", "stream.started process"),
+            ("analytics", "INTERNAL", "stream.started project"),
+        },
+        method="POST",
+        path_ends=urlsplit(started.value.url).path,
     )
-    assert {
-        ("gateway", "SERVER", "POST proxy:streaming"),
-        ("streaming", "SERVER", "POST /api/stream/start/<int:video_id>"),
-        ("video", "SERVER", "/video.VideoService/GetVideo"),
-        ("billing", "SERVER", "POST /api/billing/charge"),
-        ("analytics", "CONSUMER", "stream.started process"),
-        ("analytics", "INTERNAL", "stream.started project"),
-    } <= hops(clicked())
-    assert parent_outside(clicked()) == []
+    assert parent_outside(clicked) == []
 
     page.click("#nav >> text=My history")
     page.wait_for_selector(f"#views tbody tr >> text={title}", timeout=60_000)

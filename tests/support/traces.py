@@ -3,6 +3,8 @@
 import json
 from pathlib import Path
 
+from common.testing.processes import wait_for
+
 
 def spans_in(folder: Path) -> list[dict]:
     found = []
@@ -44,3 +46,20 @@ def parent_outside(spans: list[dict]) -> list[str]:
     """The spans whose parent is not in `spans`, but for the root: none in a connected trace."""
     ids = {s["context"]["span_id"] for s in spans}
     return [s["name"] for s in spans if s["parent_id"] is not None and s["parent_id"] not in ids]
+
+
+def trace_holding(
+    folder: Path, wanted: set[tuple[str, str, str]], *, method: str, path_ends: str, timeout=60
+) -> list[dict]:
+    """`trace_of` once every hop in `wanted` is written in it: each process writes its spans on
+    its own schedule, so the last hop to end is not always the last to reach the folder."""
+
+    def complete() -> list[dict] | None:
+        spans = trace_of(folder, method=method, path_ends=path_ends)
+        return spans if wanted <= hops(spans) else None
+
+    try:
+        return wait_for(complete, timeout=timeout, what="every hop in the trace")
+    except TimeoutError:
+        written = hops(trace_of(folder, method=method, path_ends=path_ends))
+        raise AssertionError(f"the trace lacks {sorted(wanted - written)}") from None
