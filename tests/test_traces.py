@@ -15,7 +15,13 @@ import requests
 
 from common.testing.processes import wait_for
 from deploy.booted import booted_platform
-from tests.support.traces import parent_outside, service_of, trace_holding, trace_of
+from tests.support.traces import (
+    STREAM_START_HOPS,
+    parent_outside,
+    service_of,
+    trace_holding,
+    trace_of,
+)
 
 DEMO = {"email": "demo@streamify.local", "password": "streamify-demo"}
 
@@ -51,14 +57,7 @@ def test_starting_a_stream_is_one_trace_from_the_gateway_to_analytics(traced):
     # Then the one trace holds every hop, each a child of the one before it
     spans = trace_holding(
         traces,
-        {
-            ("gateway", "SERVER", "POST proxy:streaming"),
-            ("streaming", "SERVER", "POST /api/stream/start/<int:video_id>"),
-            ("video", "SERVER", "/video.VideoService/GetVideo"),
-            ("billing", "SERVER", "POST /api/billing/charge"),
-            ("analytics", "CONSUMER", "stream.started process"),
-            ("analytics", "INTERNAL", "stream.started project"),
-        },
+        STREAM_START_HOPS,
         method="POST",
         path_ends=f"/api/stream/start/{paid['id']}",
     )

@@ -5,7 +5,7 @@ services and the broker), and find what the meter said in the ledger and in the 
 from urllib.parse import urlsplit
 
 from tests.browser.steps import cents, ledger_charges, register, screenshot
-from tests.support.traces import parent_outside, trace_holding
+from tests.support.traces import STREAM_START_HOPS, parent_outside, trace_holding
 
 PHONE = {"width": 375, "height": 800}
 
@@ -59,14 +59,7 @@ def test_register_deposit_and_watch_a_video_to_its_end(full, viewer):
     # billing's charge, and analytics consuming the event from the broker and projecting it.
     clicked = trace_holding(
         full.traces,
-        {
-            ("gateway", "SERVER", "POST proxy:streaming"),
-            ("streaming", "SERVER", "POST /api/stream/start/<int:video_id>"),
-            ("video", "SERVER", "/video.VideoService/GetVideo"),
-            ("billing", "SERVER", "POST /api/billing/charge"),
-            ("analytics", "CONSUMER", "stream.started process"),
-            ("analytics", "INTERNAL", "stream.started project"),
-        },
+        STREAM_START_HOPS,
         method="POST",
         path_ends=urlsplit(started.value.url).path,
     )

@@ -5,6 +5,17 @@ from pathlib import Path
 
 from common.testing.processes import wait_for
 
+# What starting a stream goes through: the gateway, streaming, video's gRPC, billing's charge,
+# and analytics consuming `stream.started` from the broker and projecting it.
+STREAM_START_HOPS = {
+    ("gateway", "SERVER", "POST proxy:streaming"),
+    ("streaming", "SERVER", "POST /api/stream/start/<int:video_id>"),
+    ("video", "SERVER", "/video.VideoService/GetVideo"),
+    ("billing", "SERVER", "POST /api/billing/charge"),
+    ("analytics", "CONSUMER", "stream.started process"),
+    ("analytics", "INTERNAL", "stream.started project"),
+}
+
 
 def spans_in(folder: Path) -> list[dict]:
     found = []
