@@ -147,7 +147,8 @@ def breaker(name: str) -> pybreaker.CircuitBreaker:
 
 def retry_after(name: str) -> int:
     """Whole seconds until an open breaker lets a probe through (at least 1)."""
-    cb, storage = _guard(name).breaker, _guard(name).storage
+    guard = _guard(name)
+    cb, storage = guard.breaker, guard.storage
     opened = storage.opened_at
     if cb.current_state != pybreaker.STATE_OPEN or opened is None:
         return 1
@@ -159,7 +160,8 @@ def refusing(name: str) -> bool:
     """Whether breaker `name` is open and its reset timeout has not run out: a call now would
     be refused. (pybreaker moves to half-open only inside a call, so an open state whose
     timeout has passed still lets the next call through as a probe.)"""
-    cb, storage = _guard(name).breaker, _guard(name).storage
+    guard = _guard(name)
+    cb, storage = guard.breaker, guard.storage
     opened = storage.opened_at
     if cb.current_state != pybreaker.STATE_OPEN or opened is None:
         return False
@@ -226,7 +228,8 @@ def stats(names: list[str] | tuple[str, ...] = ()) -> dict[str, dict]:
         known.update(_guard(any_name).storage.known_names())
     result = {}
     for name in sorted(known):
-        cb, storage = _guard(name).breaker, _guard(name).storage
+        guard = _guard(name)
+        cb, storage = guard.breaker, guard.storage
         state = storage.state
         opened = storage.opened_at
         result[name] = {
