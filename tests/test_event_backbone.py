@@ -1,19 +1,22 @@
 """The event backbone, proven across real processes: auth publishes, billing's worker applies.
 
-`user.registered` (auth) -> billing opens a wallet. Each mechanism of SPEC "Events" has a
-test here that fails if the mechanism is removed.
+`user.deleted` (auth) -> billing closes the user's wallet, which never held money. Each
+mechanism of SPEC "Events" has a test here that fails if the mechanism is removed.
 """
 
+import json
 import subprocess
 import sys
 import time
 import uuid
 
 import pytest
+import requests
 
 from common.paths import REPO_ROOT
 from common.testing.locks import writes_held
 from common.testing.processes import wait_for
+from common.testing.tokens import service_header, service_key_env
 from tests.conftest import BACKENDS
 from tests.support.tcp_proxy import TcpProxy
 
@@ -32,15 +35,45 @@ def register(platform, email: str | None = None) -> dict:
     return response.json()["user"]
 
 
+def open_wallet(platform, user_id: int) -> None:
+    """The registration saga's wallet step, through billing's own internal route."""
+    response = requests.post(
+        platform.url("billing", "/api/billing/account/create"),
+        json={"userId": user_id},
+        headers=service_header("gateway", audience="billing", scopes=["billing.accounts"]),
+        timeout=30,
+    )
+    assert response.status_code == 201, response.text
+
+
+def member(platform) -> dict:
+    """A registered user with a wallet, as the registration saga leaves them."""
+    user = register(platform)
+    open_wallet(platform, user["id"])
+    assert wallets_of(platform, user["id"]) == 1
+    return user
+
+
+def delete_user(platform, user_id: int) -> None:
+    """Auth removes the account and commits `user.deleted` with it."""
+    response = requests.delete(
+        platform.url("auth", f"/api/auth/users/{user_id}"),
+        headers=service_header("gateway", audience="auth", scopes=["users:delete"]),
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["deleted"] is True
+
+
 def outbox_event_id(platform, user_id: int) -> str:
     rows = platform.query(
-        "auth", "SELECT id, envelope FROM events_outboxevent WHERE type = 'user.registered'"
+        "auth", "SELECT id, envelope FROM events_outboxevent WHERE type = 'user.deleted'"
     )
     for event_id, envelope in rows:
-        envelope = envelope if isinstance(envelope, dict) else __import__("json").loads(envelope)
+        envelope = envelope if isinstance(envelope, dict) else json.loads(envelope)
         if envelope["data"]["userId"] == user_id:
             return str(event_id).replace("-", "")
-    raise AssertionError(f"no user.registered in auth's outbox for user {user_id}")
+    raise AssertionError(f"no user.deleted in auth's outbox for user {user_id}")
 
 
 def inbox_count(platform, event_id: str) -> int:
@@ -61,7 +94,10 @@ def wallets_of(platform, user_id: int) -> int:
 
 def boot(make_platform, kind: str, **billing_env):
     platform = make_platform(kind, ["auth", "billing"])
+    # The test speaks as the gateway to the internal routes, with keys the processes trust.
+    platform.extra_env.update(service_key_env())
     platform.start_web("auth")
+    platform.start_web("billing")
     platform.start_worker("auth")
     platform.start_worker("billing", **billing_env)
     return platform
@@ -70,16 +106,17 @@ def boot(make_platform, kind: str, **billing_env):
 @pytest.mark.parametrize("kind", BACKENDS)
 def test_event_committed_in_auth_is_applied_exactly_once_by_billing(make_platform, kind):
     platform = boot(make_platform, kind)
+    user = member(platform)
 
-    user = register(platform)
+    delete_user(platform, user["id"])
 
-    wait_for(lambda: wallets_of(platform, user["id"]) == 1, timeout=30, what="wallet")
+    wait_for(lambda: wallets_of(platform, user["id"]) == 0, timeout=30, what="wallet closed")
     event_id = outbox_event_id(platform, user["id"])
     assert inbox_count(platform, event_id) == 1
-    published = platform.scalar(
-        "auth", "SELECT count(*) FROM events_outboxevent WHERE published_at IS NOT NULL"
+    published = platform.query(
+        "auth", "SELECT type FROM events_outboxevent WHERE published_at IS NOT NULL ORDER BY type"
     )
-    assert published == 1
+    assert published == [("user.deleted",), ("user.registered",)]
     # Redeliver the very same event, as a broker would after a lost ack: billing's worker takes
     # it, finds its id in the inbox and applies nothing.
     republish_outbox(platform)
@@ -119,6 +156,7 @@ def run_in_service(platform, service: str, code: str, **env: str) -> str:
 @pytest.mark.parametrize("kind", BACKENDS)
 def test_rolled_back_transaction_publishes_nothing(make_platform, kind):
     platform = boot(make_platform, kind)
+    open_wallet(platform, 424242)
 
     output = run_in_service(
         platform,
@@ -127,8 +165,7 @@ def test_rolled_back_transaction_publishes_nothing(make_platform, kind):
         "from common.events import publish\n"
         "try:\n"
         "    with transaction.atomic():\n"
-        "        publish('user.registered', {'userId': 424242, 'email': 'x@example.com',"
-        " 'firstName': 'Ro', 'lastName': 'Back'})\n"
+        "        publish('user.deleted', {'userId': 424242, 'email': 'x@example.com'})\n"
         "        raise RuntimeError('rolled back')\n"
         "except RuntimeError:\n"
         "    print('rolled back')\n",
@@ -137,9 +174,10 @@ def test_rolled_back_transaction_publishes_nothing(make_platform, kind):
     assert "rolled back" in output
     assert platform.scalar("auth", "SELECT count(*) FROM events_outboxevent") == 0
     # A committed event sent afterwards arrives, so the rolled-back one had its chance too.
-    user = register(platform)
-    wait_for(lambda: wallets_of(platform, user["id"]) == 1, timeout=30, what="wallet")
-    assert wallets_of(platform, 424242) == 0
+    user = member(platform)
+    delete_user(platform, user["id"])
+    wait_for(lambda: wallets_of(platform, user["id"]) == 0, timeout=30, what="wallet closed")
+    assert wallets_of(platform, 424242) == 1
     assert platform.scalar("billing", "SELECT count(*) FROM events_inboxevent") == 1
 
 
@@ -148,13 +186,12 @@ def test_broker_down_at_commit_the_event_waits_in_the_outbox(make_platform):
     real_broker = platform.broker_url
     proxy = TcpProxy("127.0.0.1", 5672).start()
     platform.broker_url = real_broker.replace("127.0.0.1:5672", f"127.0.0.1:{proxy.port}")
+    platform.extra_env.update(service_key_env())
     try:
         platform.start_web("auth")
+        platform.start_web("billing")
         platform.start_worker("auth")
         platform.start_worker("billing", CELERY_BROKER_URL=real_broker)
-        proxy.stop()
-
-        user = register(platform)
 
         def pending():
             return platform.query(
@@ -162,13 +199,19 @@ def test_broker_down_at_commit_the_event_waits_in_the_outbox(make_platform):
                 "SELECT attempts, last_error FROM events_outboxevent WHERE published_at IS NULL",
             )
 
+        user = member(platform)
+        wait_for(lambda: not pending(), timeout=30, what="user.registered relayed")
+        proxy.stop()
+
+        delete_user(platform, user["id"])
+
         wait_for(lambda: pending() and pending()[0][0] >= 1, timeout=30, what="a failed relay")
         assert len(pending()) == 1, pending()
-        assert wallets_of(platform, user["id"]) == 0
+        assert wallets_of(platform, user["id"]) == 1
 
         proxy.start()
 
-        wait_for(lambda: wallets_of(platform, user["id"]) == 1, timeout=60, what="wallet")
+        wait_for(lambda: wallets_of(platform, user["id"]) == 0, timeout=60, what="wallet closed")
         event_id = outbox_event_id(platform, user["id"])
         assert inbox_count(platform, event_id) == 1
         assert (
@@ -200,10 +243,9 @@ def handler_waiting(platform) -> bool:
 
 @pytest.mark.parametrize("kind", BACKENDS)
 def test_worker_killed_mid_handler_the_event_is_redelivered_and_applied_once(make_platform, kind):
-    platform = make_platform(kind, ["auth", "billing"])
-    platform.start_web("auth")
-    platform.start_worker("auth")
-    worker = platform.start_worker("billing")
+    platform = boot(make_platform, kind)
+    worker = platform.processes["billing-worker"]
+    user = member(platform)
 
     billing_db = (
         platform.var / "db" / "billing.sqlite3"
@@ -211,17 +253,17 @@ def test_worker_killed_mid_handler_the_event_is_redelivered_and_applied_once(mak
         else platform.database_urls["billing"]
     )
     with writes_held(billing_db, table="wallets_wallet"):
-        user = register(platform)
+        delete_user(platform, user["id"])
         wait_for(lambda: handler_waiting(platform), timeout=30, what="billing handler blocked")
         time.sleep(0.5)
         worker.kill()
 
-    assert wallets_of(platform, user["id"]) == 0
+    assert wallets_of(platform, user["id"]) == 1
     assert platform.scalar("billing", "SELECT count(*) FROM events_inboxevent") == 0
 
     platform.start_worker("billing", name="billing-worker-2")
 
-    wait_for(lambda: wallets_of(platform, user["id"]) == 1, timeout=60, what="wallet")
+    wait_for(lambda: wallets_of(platform, user["id"]) == 0, timeout=60, what="wallet closed")
     assert platform.scalar("billing", "SELECT count(*) FROM events_inboxevent") == 1
 
 
@@ -235,7 +277,7 @@ def test_failing_handler_is_retried_then_dead_lettered_while_others_flow(make_pl
     )
     started = time.monotonic()
 
-    # A producer bug: user.registered without a usable userId. Billing's handler rejects it.
+    # A producer bug: user.deleted without a usable userId. Billing's handler rejects it.
     # In production a broken contract is only logged at publish, so the event does go out.
     bad = {"userId": "not-a-number", "email": "bad@example.com"}
     run_in_service(
@@ -244,12 +286,13 @@ def test_failing_handler_is_retried_then_dead_lettered_while_others_flow(make_pl
         "from django.db import transaction\n"
         "from common.events import publish\n"
         "with transaction.atomic():\n"
-        f"    publish('user.registered', {bad!r})\n",
+        f"    publish('user.deleted', {bad!r})\n",
         STREAMIFY_ENFORCE_CONTRACTS="0",
     )
-    user = register(platform)
+    user, kept = member(platform), member(platform)
+    delete_user(platform, user["id"])
 
-    wait_for(lambda: wallets_of(platform, user["id"]) == 1, timeout=30, what="good event")
+    wait_for(lambda: wallets_of(platform, user["id"]) == 0, timeout=30, what="good event")
     assert platform.scalar("billing", "SELECT count(*) FROM events_deadletter") == 0
     wait_for(
         lambda: platform.scalar("billing", "SELECT count(*) FROM events_deadletter") == 1,
@@ -267,5 +310,5 @@ def test_failing_handler_is_retried_then_dead_lettered_while_others_flow(make_pl
     assert parked[0]["envelope"]["data"]["userId"] == "not-a-number"
     assert "valid userId" in parked[0]["error"]
     # The poisoned event changed nothing and was never recorded as applied.
-    assert platform.scalar("billing", "SELECT count(*) FROM wallets_wallet") == 1
+    assert platform.query("billing", "SELECT user_id FROM wallets_wallet") == [(kept["id"],)]
     assert platform.scalar("billing", "SELECT count(*) FROM events_inboxevent") == 1

@@ -1,6 +1,5 @@
 """Every event type the billing service consumes, and the handler that applies it."""
 
 HANDLERS: dict[str, str] = {
-    "user.registered": "wallets.events.handle_user_registered",
     "user.deleted": "wallets.events.handle_user_deleted",
 }

@@ -1,7 +1,7 @@
 import contextlib
 
 from common.events.consumer import Event
-from wallets.services import WalletNotEmpty, wallet_create, wallet_delete
+from wallets.services import WalletNotEmpty, wallet_delete
 
 
 def _user_id(event: Event) -> int:
@@ -9,11 +9,6 @@ def _user_id(event: Event) -> int:
     if not isinstance(user_id, int) or isinstance(user_id, bool) or user_id <= 0:
         raise ValueError(f"{event.type} without a valid userId: {user_id!r}")
     return user_id
-
-
-def handle_user_registered(event: Event) -> None:
-    """Open a wallet for every registered user."""
-    wallet_create(user_id=_user_id(event))
 
 
 def handle_user_deleted(event: Event) -> None:

@@ -19,7 +19,6 @@ from wallets import services
 from wallets.api import MAX_KEY_LENGTH
 from wallets.responses import (
     ChargedSerializer,
-    PostedSerializer,
     RefundedSerializer,
     WalletAccountSerializer,
     WalletDeletedSerializer,
@@ -163,6 +162,4 @@ class RefundView(InternalView):
             idempotency_key=serializer.validated_data["idempotencyKey"],
             reason=serializer.validated_data["reason"],
         )
-        if posted is None:
-            return Response({"refunded": False})
-        return Response({"refunded": True, **PostedSerializer(posted).data})
+        return Response(RefundedSerializer().to_representation(posted))

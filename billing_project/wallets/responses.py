@@ -3,7 +3,7 @@ documents it in the OpenAPI schema."""
 
 from rest_framework import serializers
 
-from common.payloads import IsoDateTimeField, MessageField
+from common.payloads import IsoDateTimeField, MessageField, TrueField
 from wallets.models import LedgerEntry
 from wallets.services import Posted
 
@@ -52,15 +52,22 @@ class ChargedSerializer(PostedSerializer):
 
 
 class RefundedSerializer(PostedSerializer):
-    """`refunded: false` alone when no charge has the key."""
+    """The refund of a charge, or `refunded: false` alone when no charge has the key."""
 
-    refunded = serializers.BooleanField()
+    refunded = TrueField()
 
     def get_fields(self):
         fields = super().get_fields()
         for name, field in fields.items():
             field.required = name == "refunded"
         return fields
+
+    # Called directly (`RefundedSerializer().to_representation(posted)`): for a missing
+    # instance DRF's `.data` would render the fields' initial values, not this answer.
+    def to_representation(self, posted: Posted | None) -> dict:
+        if posted is None:
+            return {"refunded": False}
+        return super().to_representation(posted)
 
 
 class BalanceSerializer(serializers.Serializer):

@@ -6,7 +6,8 @@ from wallets import services
 
 @saga_step("billing.saga.create_wallet")
 def create_wallet(*, saga_id: str, user_id: int) -> dict:
-    """Ensure the user has a wallet; a retry or the `user.registered` event may have made it."""
+    """Ensure the user has a wallet (the only place one is opened for a new user); a retried
+    step finds the one it made."""
     services.wallet_create(user_id=user_id)
     return {"walletCreated": True}
 

@@ -81,7 +81,11 @@ def wallet_delete(*, user_id: int) -> bool:
 
 
 def _locked_wallet(user_id: int) -> Wallet:
-    """The user's wallet, locked until the transaction ends; created on first use."""
+    """The user's wallet, locked until the transaction ends.
+
+    A new user's wallet is the registration saga's to open; a deposit for a user without one
+    (an account older than the saga, or one whose wallet was closed) opens it, as the original
+    system's deposit did."""
     wallet = Wallet.objects.select_for_update().filter(user_id=user_id).first()
     if wallet is None:
         # In its own savepoint: a concurrent first use may create it at the same moment.

@@ -2,8 +2,9 @@
 
 The one registry of event types. `publish` checks each payload against it (refusing in the
 embedded developer mode and in tests, logging elsewhere), every service's `event_handlers.py`
-may bind only the types named here, analytics' catalog is checked against it, and the table in
-docs/events.md is generated from it (`python -m common.events.contracts`).
+may bind only the types named here, analytics' catalog is checked against it, and so is the
+table in docs/events.md (`common/tests/test_event_contracts.py`;
+STREAMIFY_DOCS_REWRITE=1 rewrites it).
 """
 
 import logging

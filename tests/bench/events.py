@@ -2,8 +2,9 @@
 
     python -m tests.bench.events [--events 1000] [--backend embedded|real|both]
 
-auth publishes `user.registered` (one transaction per event, through the outbox and the
-after-commit relay); billing's worker applies it (inbox + wallet). Latency is billing's inbox
+auth publishes `user.deleted` (one transaction per event, through the outbox and the
+after-commit relay); billing's worker applies it (inbox row, and a look for a wallet to close,
+which these synthetic users do not have). Latency is billing's inbox
 `applied_at` minus auth's outbox `created_at`, both taken from the same machine clock;
 once under a steady stream (50 events/s offered) and once for events one second apart.
 """
@@ -27,8 +28,7 @@ from django.db import transaction
 from common.events import publish
 for i in range({count}):
     with transaction.atomic():
-        publish('user.registered', {{'userId': {base} + i, 'email': f'b{{i}}@example.com',
-                'firstName': 'Bench', 'lastName': 'User'}})
+        publish('user.deleted', {{'userId': {base} + i, 'email': f'b{{i}}@example.com'}})
     time.sleep({pause})
 """
 

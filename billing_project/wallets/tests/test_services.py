@@ -130,21 +130,18 @@ def test_refund_gives_a_charge_back_once():
     assert OutboxEvent.objects.filter(type="payment.refunded").count() == 1
 
 
-def test_wallet_creation_is_idempotent_from_event_saga_and_first_use():
+def test_a_retried_wallet_step_and_the_first_deposit_find_the_wallet_the_saga_opened():
     user_id = new_user_id()
-    envelope = make_envelope(
-        type="user.registered",
-        data={"userId": user_id, "email": "a@b.c", "firstName": "Al", "lastName": "Bo"},
-        source="/streamify/auth",
-    )
 
-    assert apply_event(envelope) is True
-    assert apply_event(envelope) is False
     assert saga.create_wallet(saga_id=str(uuid.uuid4()), user_id=user_id) == {"walletCreated": True}
+    opened = Wallet.objects.get(user_id=user_id)
+    assert saga.create_wallet(saga_id=str(uuid.uuid4()), user_id=user_id) == {"walletCreated": True}
+    again, created = services.wallet_create(user_id=user_id)
     services.deposit_create(user_id=user_id, amount=5)
 
-    assert Wallet.objects.filter(user_id=user_id).count() == 1
-    assert Wallet.objects.get(user_id=user_id).balance == 5
+    assert (again.pk, created) == (opened.pk, False)
+    assert Wallet.objects.get(user_id=user_id).pk == opened.pk
+    assert Wallet.objects.get(pk=opened.pk).balance == 5
 
 
 def test_first_use_creates_the_wallet():

@@ -1,4 +1,4 @@
-"""Billing's worker on a real RabbitMQ (private vhost): saga commands and user.registered."""
+"""Billing's worker on a real RabbitMQ (private vhost): saga commands and user.deleted."""
 
 import uuid
 
@@ -7,6 +7,7 @@ from celery import Celery
 from django.db import connection
 
 from common.events.envelope import make_envelope
+from common.events.models import InboxEvent
 from common.events.relay import DELIVER_TASK
 from common.events.topology import EVENTS_EXCHANGE
 from common.testing import backends
@@ -19,8 +20,8 @@ from wallets.tests.factories import new_user_id
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_saga_commands_and_the_registered_event_create_one_wallet(tmp_path):
-    by_saga, by_event, compensated = new_user_id(), new_user_id(), new_user_id()
+def test_saga_commands_open_and_close_wallets_and_user_deleted_closes_one(tmp_path):
+    by_saga, registered, compensated, deleted = (new_user_id() for _ in range(4))
     with private_vhost() as amqp_url:
         # The worker shares this test's database, which pytest-django has migrated.
         database = f"{backends.postgres_url()}/{connection.settings_dict['NAME']}"
@@ -39,33 +40,34 @@ def test_saga_commands_and_the_registered_event_create_one_wallet(tmp_path):
                     queue="billing.commands",
                 )
 
-            for user_id in (by_saga, by_saga, compensated):
+            def event(type: str, data: dict) -> None:
+                envelope = make_envelope(type=type, data=data, source="/streamify/auth")
+                for _ in range(2):  # a redelivery changes nothing
+                    sender.send_task(
+                        DELIVER_TASK, args=[envelope], exchange=EVENTS_EXCHANGE.name,
+                        routing_key=type,
+                    )  # fmt: skip
+
+            for user_id in (by_saga, by_saga, compensated, deleted):
                 command("billing.saga.create_wallet", user_id)
-            envelope = make_envelope(
-                type="user.registered",
-                data={"userId": by_event, "email": "e@x.io", "firstName": "Ev", "lastName": "En"},
-                source="/streamify/auth",
-            )
-            for _ in range(2):  # a redelivery changes nothing
-                sender.send_task(
-                    DELIVER_TASK,
-                    args=[envelope],
-                    exchange=EVENTS_EXCHANGE.name,
-                    routing_key="user.registered",
-                )
-            made = [by_saga, by_event, compensated]
+            made = [by_saga, compensated, deleted]
             wait_for(
                 lambda: Wallet.objects.filter(user_id__in=made).count() == 3,
                 timeout=60,
                 what="wallets made by the worker",
             )
+            # Registration is the saga's: billing does not take auth's user.registered.
+            event("user.registered", {"userId": registered, "email": "e@x.io",
+                                      "firstName": "Ev", "lastName": "En"})  # fmt: skip
+            event("user.deleted", {"userId": deleted, "email": "d@x.io"})
             command("billing.saga.delete_wallet", compensated)
             wait_for(
-                lambda: not Wallet.objects.filter(user_id=compensated).exists(),
+                lambda: not Wallet.objects.filter(user_id__in=[compensated, deleted]).exists(),
                 timeout=30,
-                what="the compensation",
+                what="the compensation and user.deleted",
             )
         finally:
             platform.stop()
-    assert Wallet.objects.filter(user_id=by_saga).count() == 1
-    assert Wallet.objects.get(user_id=by_event).balance == 0
+    assert list(Wallet.objects.filter(user_id__in=[*made, registered]).values_list(
+        "user_id", "balance")) == [(by_saga, 0)]  # fmt: skip
+    assert InboxEvent.objects.count() == 1
