@@ -194,6 +194,22 @@ class Channel(filesystem.Channel):
         self.state.binding_delete(queue, exchange or "amq.direct", routing_key)
         return super().queue_bind(queue, exchange, routing_key, arguments, **kwargs)
 
+    def queue_unbind(self, queue, exchange=None, routing_key="", arguments=None, **kwargs):
+        # kombu's virtual unbind edits a copy of the table it read from the exchange file, so
+        # the binding would stay: it is dropped from the file itself.
+        exchange = exchange or "amq.direct"
+        self.state.binding_delete(queue, exchange, routing_key)
+        row = self.typeof(exchange).prepare_bind(queue, exchange, routing_key, arguments)
+        with _locked(self._exchange_file(exchange)) as handle:
+            if handle is None:
+                return
+            table = [filesystem.exchange_queue_t(*r) for r in loads(handle.read() or "[]")]
+            if filesystem.exchange_queue_t(*row) in table:
+                table.remove(filesystem.exchange_queue_t(*row))
+                handle.seek(0)
+                handle.write(dumps(table))
+                handle.truncate()
+
     def _new_queue(self, queue, **kwargs):
         transient = kwargs.get("auto_delete") or kwargs.get("exclusive")
         if transient and queue and not queue.startswith(".") and os.sep not in queue:

@@ -70,10 +70,17 @@ def dead_letter_queue(service: str) -> Queue:
 
 
 def declare_topology(connection, service: str) -> None:
-    """Declare both exchanges, the service's event queue with its bindings, and its DLQ."""
+    """Declare both exchanges, the service's event queue with its bindings, and its DLQ.
+
+    A binding to a type the service no longer handles is removed: a broker keeps bindings
+    across deploys, so a dropped handler would otherwise still draw its events to the queue."""
     channel = connection.default_channel
     EVENTS_EXCHANGE(channel).declare()
     DEAD_LETTER_EXCHANGE(channel).declare()
-    if handled_types(service):
-        events_queue(service)(channel).declare()
+    handled = handled_types(service)
+    if handled:
+        queue = events_queue(service)(channel)
+        queue.declare()
+        for type in sorted(set(BUS_TYPES) - set(handled)):
+            queue.unbind_from(EVENTS_EXCHANGE, routing_key=type)
     dead_letter_queue(service)(channel).declare()

@@ -1,0 +1,54 @@
+"""The event topology converges on each service's handlers, on both brokers: a binding left by
+an earlier deploy, to a type the service no longer handles, is removed when it starts again."""
+
+import pytest
+from kombu import Connection, Producer, Queue
+
+from common.broker import connect
+from common.events import topology
+from common.testing import backends
+from common.testing.rabbitmq import private_vhost
+
+
+@pytest.fixture(params=["embedded", "real"])
+def broker(request, tmp_path):
+    if request.param == "embedded":
+        with connect(tmp_path / "broker") as connection:
+            yield connection
+        return
+    if not backends.reachable(backends.amqp_url()):
+        if backends.required():
+            pytest.fail(f"RabbitMQ required but unreachable at {backends.amqp_url()}")
+        pytest.skip("RabbitMQ unreachable")
+    with private_vhost() as url, Connection(url) as connection:
+        yield connection
+
+
+def routed(connection, *types: str) -> list[str]:
+    """Publish one event of each type, in order, and read back what reached probe's queue, up
+    to the last one (the marker: everything sent before it has been routed by then)."""
+    producer = Producer(connection.default_channel, exchange=topology.EVENTS_EXCHANGE)
+    for type in types:
+        producer.publish({"type": type}, routing_key=type, serializer="json")
+    queue = connection.SimpleQueue(Queue("probe.events", no_declare=True))
+    arrived = []
+    try:
+        while not arrived or arrived[-1] != types[-1]:
+            message = queue.get(timeout=10)
+            arrived.append(message.payload["type"])
+            message.ack()
+    finally:
+        queue.close()
+    return arrived
+
+
+def test_a_binding_to_a_type_no_longer_handled_is_removed(broker, monkeypatch):
+    handled = ["user.deleted", "user.registered"]
+    monkeypatch.setattr(topology, "handled_types", lambda service: handled)
+    topology.declare_topology(broker, "probe")
+    assert routed(broker, "user.registered", "user.deleted") == ["user.registered", "user.deleted"]
+
+    handled = ["user.deleted"]
+    topology.declare_topology(broker, "probe")
+
+    assert routed(broker, "user.registered", "video.ready", "user.deleted") == ["user.deleted"]
