@@ -8,7 +8,6 @@
   turn into one database and broker round trip per call.
 """
 
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -43,7 +42,7 @@ class Memo:
 
 
 def ready_cache_seconds() -> float:
-    return float(os.environ.get("STREAMIFY_READY_CACHE_SECONDS", "2"))
+    return settings.READY_CACHE_SECONDS
 
 
 def _timed(check) -> dict:

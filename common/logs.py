@@ -11,14 +11,13 @@ task also gets one line of its own: route, status or state, and duration. Celery
 """
 
 import logging
-import os
 import re
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
 import orjson
 
-from common.env import flag
+from common.env import flag, json_logs, log_level, process_name
 
 _user_id: ContextVar[int | None] = ContextVar("streamify_user_id", default=None)
 _task_request_id: ContextVar[str | None] = ContextVar("streamify_task_request_id", default=None)
@@ -31,12 +30,8 @@ requests_log = logging.getLogger("streamify.requests")
 tasks_log = logging.getLogger("streamify.tasks")
 
 
-def json_format() -> bool:
-    return os.environ.get("STREAMIFY_LOG_FORMAT", "plain").lower() == "json"
-
-
 def access_lines() -> bool:
-    return flag("STREAMIFY_ACCESS_LOG", json_format())
+    return flag("STREAMIFY_ACCESS_LOG", json_logs())
 
 
 def set_user(user_id) -> None:
@@ -75,12 +70,16 @@ def current_ids() -> dict:
 class ContextFilter(logging.Filter):
     """Stamp every record with the service, the process and `current_ids()`."""
 
+    def __init__(self):
+        super().__init__()
+        self.process_name = process_name()
+
     def filter(self, record: logging.LogRecord) -> bool:
         from django.conf import settings
 
         # A line may be written before settings are (a start-up failure): it still goes out.
         record.service = getattr(settings, "SERVICE_NAME", "") if settings.configured else ""
-        record.process_name = os.environ.get("STREAMIFY_PROCESS", "")
+        record.process_name = self.process_name
         for key, value in current_ids().items():
             setattr(record, key, value)
         if isinstance(record.args, tuple) and record.args:
@@ -111,9 +110,9 @@ class JSONFormatter(logging.Formatter):
 
 
 def logging_config() -> dict:
-    level = os.environ.get("STREAMIFY_LOG_LEVEL", "INFO")
+    level = log_level()
     # Under `make run` every process writes to one terminal: each line names its process.
-    process = os.environ.get("STREAMIFY_PROCESS")
+    process = process_name()
     label = f"[{process}] " if process else ""
     formatters = {
         "plain": {"format": f"%(asctime)s %(levelname)s {label}%(name)s %(message)s"},
@@ -133,7 +132,7 @@ def logging_config() -> dict:
         "handlers": {
             "console": {
                 "class": "logging.StreamHandler",
-                "formatter": "json" if json_format() else "plain",
+                "formatter": "json" if json_logs() else "plain",
                 "filters": ["context"],
             }
         },

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from django.core.files.storage import FileSystemStorage, default_storage
 
 from common.breakers.failures import UpstreamUnavailable
+from common.env import ENV
 
 BUCKET = "STREAMIFY_MEDIA_BUCKET"
 MEDIA_SERVICES = ("video", "streaming")  # video writes media, streaming reads it
@@ -33,22 +34,22 @@ def client_config():
 
     return Config(
         s3={"addressing_style": "path"},
-        connect_timeout=float(os.environ.get("STREAMIFY_MEDIA_CONNECT_TIMEOUT", "2")),
-        read_timeout=float(os.environ.get("STREAMIFY_MEDIA_READ_TIMEOUT", "10")),
+        connect_timeout=ENV.float("STREAMIFY_MEDIA_CONNECT_TIMEOUT", default=2.0),
+        read_timeout=ENV.float("STREAMIFY_MEDIA_READ_TIMEOUT", default=10.0),
         retries={"mode": "standard", "max_attempts": 2},
     )
 
 
 def storages() -> dict:
     """The STORAGES setting of a service: media on the bucket when one is named."""
-    bucket = os.environ.get(BUCKET)
+    bucket = ENV.str(BUCKET, default="")
     if bucket:
         media = {
             "BACKEND": "storages.backends.s3.S3Storage",
             "OPTIONS": {
                 "bucket_name": bucket,
-                "endpoint_url": os.environ.get("STREAMIFY_MEDIA_ENDPOINT_URL") or None,
-                "region_name": os.environ.get("STREAMIFY_MEDIA_REGION", "us-east-1"),
+                "endpoint_url": ENV.str("STREAMIFY_MEDIA_ENDPOINT_URL", default="") or None,
+                "region_name": ENV.str("STREAMIFY_MEDIA_REGION", default="us-east-1"),
                 # Media is reached only through the services (signed, paid URLs), never public.
                 "default_acl": None,
                 "querystring_auth": True,

@@ -1,13 +1,5 @@
-"""Where a checkout keeps its runtime state (databases, broker files, dev secrets)."""
+"""Where the checkout is; its runtime folder is the environment's to say (`common.env.var_dir`)."""
 
-import os
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-
-
-def var_dir() -> Path:
-    """Return the runtime folder, outside git; tests point it elsewhere."""
-    path = Path(os.environ.get("STREAMIFY_VAR_DIR", REPO_ROOT / "var"))
-    path.mkdir(parents=True, exist_ok=True)
-    return path

@@ -15,10 +15,10 @@ in the worker where the step failed and sends the orchestrator the step's id wit
 so tests and demos can show compensation, and is refused outside dev mode.
 """
 
-import os
 from functools import wraps
 
 from celery import shared_task
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from common.env import dev_mode
@@ -46,8 +46,7 @@ def commands_queue(service: str) -> str:
 
 
 def failing_steps() -> set[str]:
-    names = {n.strip() for n in os.environ.get("STREAMIFY_SAGA_FAIL_STEPS", "").split(",")}
-    names.discard("")
+    names = set(settings.SAGA_FAIL_STEPS)
     if names and not dev_mode():
         raise ImproperlyConfigured("STREAMIFY_SAGA_FAIL_STEPS is a test switch (dev mode only)")
     return names

@@ -1,6 +1,5 @@
 """The settings every service shares; each project's settings.py calls `service_settings`."""
 
-import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -8,8 +7,13 @@ import dj_database_url
 
 from common import broker, env, logs, media_storage
 from common.auth import keys
+from common.env import ENV, var_dir
 from common.metrics import COMMON_STATE
-from common.paths import var_dir
+
+# Who may read /metrics (common.metrics.exposition): loopback and the private ranges a cluster
+# or compose network uses.
+METRICS_NETWORKS = ("127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
+                    "fc00::/7")  # fmt: skip
 
 SHARED_APPS = [
     "django.contrib.admin",
@@ -49,7 +53,7 @@ def service_settings(
         "BASE_DIR": project_dir,
         "SECRET_KEY": env.secret(f"{service.upper()}_SECRET_KEY"),
         "DEBUG": debug,
-        "ALLOWED_HOSTS": os.environ.get("DJANGO_ALLOWED_HOSTS", "*").split(","),
+        "ALLOWED_HOSTS": ENV.list("DJANGO_ALLOWED_HOSTS", default=["*"]),
         "INSTALLED_APPS": [*SHARED_APPS, *apps],
         "MIDDLEWARE": [
             # First, so that every answer carries an id; then the one observer of each request
@@ -91,7 +95,7 @@ def service_settings(
         "USE_TZ": True,
         # One media folder or bucket (common/media_storage.py), written by video, read by
         # streaming; metadata is never shared.
-        "MEDIA_ROOT": os.environ.get("STREAMIFY_MEDIA_ROOT", str(var_dir() / "media")),
+        "MEDIA_ROOT": ENV.str("STREAMIFY_MEDIA_ROOT", default=str(var_dir() / "media")),
         "STORAGES": media_storage.storages(),
         "MEDIA_URL": "media/",
         "STATIC_URL": "static/",
@@ -118,8 +122,26 @@ def service_settings(
         "SIMPLE_JWT": jwt_settings(signs_tokens),
         "LOGGING": logs.logging_config(),
         "METRICS_STATE": [*COMMON_STATE, *metrics_state],
+        **call_settings(),
         **celery_settings(service),
         **event_settings(service),
+    }
+
+
+def call_settings() -> dict:
+    """How this service calls others, and who may read what it exposes."""
+    return {
+        "HTTP_CONNECT_TIMEOUT": ENV.float("STREAMIFY_HTTP_CONNECT_TIMEOUT", default=2.0),
+        "HTTP_READ_TIMEOUT": ENV.float("STREAMIFY_HTTP_READ_TIMEOUT", default=10.0),
+        # Keep-alive connections kept per upstream instance (common.upstreams).
+        "HTTP_POOL_SIZE": ENV.int("STREAMIFY_HTTP_POOL_SIZE", default=16),
+        "GRPC_TIMEOUT": ENV.float("STREAMIFY_GRPC_TIMEOUT", default=2.0),
+        # /health/ready answers are reused this long (common.health).
+        "READY_CACHE_SECONDS": ENV.float("STREAMIFY_READY_CACHE_SECONDS", default=2.0),
+        "METRICS_ALLOW": env.names("STREAMIFY_METRICS_ALLOW") or list(METRICS_NETWORKS),
+        "REDIS_URL": env.redis_url(),
+        # Saga steps made to fail on purpose, by name: a test switch (dev mode only).
+        "SAGA_FAIL_STEPS": env.names("STREAMIFY_SAGA_FAIL_STEPS"),
     }
 
 
@@ -137,8 +159,8 @@ def jwt_settings(signs_tokens: bool) -> dict:
         "VERIFYING_KEY": keys.public_key(),
         "ISSUER": "streamify-auth",
         "AUDIENCE": "streamify",
-        "ACCESS_TOKEN_LIFETIME": timedelta(minutes=int(os.environ.get("JWT_ACCESS_MINUTES", "15"))),
-        "REFRESH_TOKEN_LIFETIME": timedelta(days=int(os.environ.get("JWT_REFRESH_DAYS", "7"))),
+        "ACCESS_TOKEN_LIFETIME": timedelta(minutes=ENV.int("JWT_ACCESS_MINUTES", default=15)),
+        "REFRESH_TOKEN_LIFETIME": timedelta(days=ENV.int("JWT_REFRESH_DAYS", default=7)),
         "ROTATE_REFRESH_TOKENS": True,
         "BLACKLIST_AFTER_ROTATION": True,
         "UPDATE_LAST_LOGIN": False,
@@ -158,7 +180,7 @@ def database(service: str) -> dict:
         if config["ENGINE"] == "django.db.backends.postgresql":
             config["ENGINE"] = "common.pgbackend"
         # A suffix lets two runs of one project's suite share a server without clashing.
-        suffix = os.environ.get("STREAMIFY_TEST_DB_SUFFIX", "")
+        suffix = ENV.str("STREAMIFY_TEST_DB_SUFFIX", default="")
         config["TEST"] = {"NAME": f"test_streamify_{service}{suffix}"}
         return config
     (var_dir() / "db").mkdir(exist_ok=True)
@@ -180,7 +202,7 @@ def database(service: str) -> dict:
 def caches(service: str) -> dict:
     """`default` is shared by a service's processes (Redis, else files under var/); `ratelimit`
     is Redis too when there is one, else each process's memory: never a file per request."""
-    redis_url = os.environ.get("REDIS_URL")
+    redis_url = env.redis_url()
     if redis_url:
         shared = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url}
         counters = shared
@@ -205,8 +227,8 @@ def celery_settings(service: str) -> dict:
         options = {
             **broker.folder_options(var_dir() / "broker"),
             # Busy consumers poll every 50 ms; idle ones slow down to 250 ms (common.broker).
-            "polling_interval": float(os.environ.get("STREAMIFY_FS_POLL_SECONDS", "0.05")),
-            "max_polling_interval": float(os.environ.get("STREAMIFY_FS_MAX_POLL_SECONDS", "0.25")),
+            "polling_interval": ENV.float("STREAMIFY_FS_POLL_SECONDS", default=0.05),
+            "max_polling_interval": ENV.float("STREAMIFY_FS_MAX_POLL_SECONDS", default=0.25),
         }
     elif url.startswith(("amqp", "pyamqp")):
         options = {"confirm_publish": True}
@@ -237,10 +259,10 @@ def celery_settings(service: str) -> dict:
 def event_settings(service: str) -> dict:
     return {
         "EVENTS_SOURCE": f"/streamify/{service}",
-        "EVENTS_MAX_RETRIES": int(os.environ.get("STREAMIFY_EVENTS_MAX_RETRIES", "5")),
-        "EVENTS_RETRY_BASE_SECONDS": float(os.environ.get("STREAMIFY_EVENTS_RETRY_BASE", "1.0")),
+        "EVENTS_MAX_RETRIES": ENV.int("STREAMIFY_EVENTS_MAX_RETRIES", default=5),
+        "EVENTS_RETRY_BASE_SECONDS": ENV.float("STREAMIFY_EVENTS_RETRY_BASE", default=1.0),
         "EVENTS_RETRY_MAX_SECONDS": 300.0,
-        "EVENTS_SWEEP_SECONDS": float(os.environ.get("STREAMIFY_OUTBOX_SWEEP_SECONDS", "2.0")),
+        "EVENTS_SWEEP_SECONDS": ENV.float("STREAMIFY_OUTBOX_SWEEP_SECONDS", default=2.0),
         # A payload that breaks its contract: refused where a developer sees it, logged elsewhere.
         "EVENTS_ENFORCE_CONTRACTS": env.flag("STREAMIFY_ENFORCE_CONTRACTS", env.dev_mode()),
     }

@@ -26,7 +26,7 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind, format_span_id, format_trace_id
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-from common.env import flag
+from common.env import flag, otlp_configured, process_name, traces_folder
 
 TRACEPARENT = "traceparent"
 # Probes and scrapes every few seconds would bury the requests worth reading.
@@ -53,7 +53,7 @@ def configure(service: str, *, exporter=None) -> None:
     from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
     from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased
 
-    process = os.environ.get("STREAMIFY_PROCESS") or service
+    process = process_name(default=service)
     resource = Resource.create({"service.name": service, "service.instance.id": process})
     exporters = _exporters(process) + ([exporter] if exporter is not None else [])
     # With nowhere to send spans, none is recorded: contexts still travel (log lines still name
@@ -81,13 +81,11 @@ def recording() -> bool:
 
 def _exporters(process: str) -> list:
     found = []
-    if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get(
-        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
-    ):
+    if otlp_configured():
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
         found.append(OTLPSpanExporter())
-    folder = os.environ.get("STREAMIFY_TRACES_FILE")
+    folder = traces_folder()
     if folder:
         from opentelemetry.sdk.trace.export import ConsoleSpanExporter
 

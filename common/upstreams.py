@@ -25,7 +25,6 @@ upstream instance and process (default 16).
 
 import http.client as http_client
 import itertools
-import os
 import random
 import re
 import threading
@@ -38,6 +37,7 @@ from urllib.parse import urlencode, urlsplit
 
 import orjson
 import urllib3
+from django.conf import settings
 from urllib3.exceptions import ProtocolError
 from urllib3.util.retry import Retry
 
@@ -67,10 +67,7 @@ _lock = threading.Lock()
 
 def timeouts() -> tuple[float, float]:
     """(connect, read) timeouts in seconds."""
-    return (
-        float(os.environ.get("STREAMIFY_HTTP_CONNECT_TIMEOUT", "2")),
-        float(os.environ.get("STREAMIFY_HTTP_READ_TIMEOUT", "10")),
-    )
+    return settings.HTTP_CONNECT_TIMEOUT, settings.HTTP_READ_TIMEOUT
 
 
 def new_request_id() -> str:
@@ -180,9 +177,8 @@ def pool(url: str) -> urllib3.HTTPConnectionPool:
         return found
     with _lock:
         if url not in _pools:
-            size = int(os.environ.get("STREAMIFY_HTTP_POOL_SIZE", "16"))
             _pools[url] = urllib3.connection_from_url(
-                url, maxsize=size, block=False, retries=NO_RETRY
+                url, maxsize=settings.HTTP_POOL_SIZE, block=False, retries=NO_RETRY
             )
         return _pools[url]
 

@@ -16,6 +16,7 @@ from django.conf import settings
 from kombu import Exchange, Queue
 
 from common import task_signals  # noqa: F401 - connects the signals
+from common.env import ENV, web_concurrency
 from common.events.topology import events_queue, handled_types
 from common.saga import commands_queue
 
@@ -74,11 +75,11 @@ def work_beside_web() -> threading.Thread:
     from common.serving import on_worker_exit
 
     service = settings.SERVICE_NAME
-    several = int(os.environ.get("WEB_CONCURRENCY", "1")) > 1
+    several = web_concurrency() > 1
     worker = service_app().WorkController(
         hostname=nodename(f"{service}.{os.getpid()}" if several else service, gethostname()),
         pool_cls="threads",
-        concurrency=int(os.environ.get("STREAMIFY_WORKER_THREADS", "4")),
+        concurrency=ENV.int("STREAMIFY_WORKER_THREADS", default=4),
         task_events=True,
         without_gossip=True,
         without_mingle=True,

@@ -1,15 +1,12 @@
 """Print where everything answers once `make run` has started it."""
 
-import os
-
-from common.env import service_url
+from common.env import flower_port, service_url
 from common.service_registry import SERVICES
 
 
 def main(*, flower_login: str | None = None) -> None:
-    flower = os.environ.get("FLOWER_PORT", "5555")
     rows = [(name, service_url(name)) for name in SERVICES]
-    rows.append(("flower", f"http://127.0.0.1:{flower}"))
+    rows.append(("flower", f"http://127.0.0.1:{flower_port()}"))
     print("Streamify is starting; Ctrl-C stops every process.")
     for name, url in rows:
         print(f"  {name:<10} {url}")

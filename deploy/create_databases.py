@@ -1,16 +1,14 @@
 """Create the streamify_<service> PostgreSQL databases if they do not exist (idempotent)."""
 
-import os
-
 import psycopg2
 from psycopg2 import sql
 
+from common.env import postgres_server
 from common.service_registry import SERVICES
 
 
 def main() -> None:
-    server = os.environ.get("STREAMIFY_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
-    conn = psycopg2.connect(f"{server.rstrip('/')}/postgres")
+    conn = psycopg2.connect(f"{postgres_server().rstrip('/')}/postgres")
     conn.autocommit = True
     with conn.cursor() as cursor:
         for service in SERVICES:

@@ -13,8 +13,8 @@ import os
 import sys
 from pathlib import Path
 
-from common.env import dev_mode
-from common.paths import REPO_ROOT, var_dir
+from common.env import bind_host, dev_mode, flower_port, var_dir
+from common.paths import REPO_ROOT
 from deploy import banner, processes
 
 BIN = Path(sys.executable).parent
@@ -35,8 +35,8 @@ def _quoted(value: str) -> str:
 def config() -> str:
     here = folder()
     programs = processes.platform(
-        flower_port=int(os.environ.get("FLOWER_PORT", "5555")),
-        host=os.environ.get("BIND_HOST", "127.0.0.1"),
+        flower_port=flower_port(),
+        host=bind_host(),
     )
     lines = [
         "[supervisord]",

@@ -18,8 +18,9 @@ import os
 import sys
 from pathlib import Path
 
+from common.env import ENV, bind_host, http_port, web_concurrency
 from common.paths import REPO_ROOT
-from common.service_registry import DEFAULT_HTTP_PORTS, SERVICES
+from common.service_registry import SERVICES
 
 
 def argv(service: str, *, port: int, host: str) -> list[str]:
@@ -28,8 +29,8 @@ def argv(service: str, *, port: int, host: str) -> list[str]:
         str(granian), "--interface", "wsgi", f"{service}_project.wsgi:application",
         "--working-dir", str(REPO_ROOT / f"{service}_project"),
         "--host", host, "--port", str(port),
-        "--workers", os.environ.get("WEB_CONCURRENCY", "1"),
-        "--blocking-threads", os.environ.get("WEB_THREADS", "8"),
+        "--workers", str(web_concurrency()),
+        "--blocking-threads", str(ENV.int("WEB_THREADS", default=8)),
         # Room for a Celery worker inside to stop warm: its own 15 s, a task in flight waiting out
         # an upstream's read timeout, the gRPC server's grace (common.workers, common.rpc).
         "--workers-kill-timeout", "30",
@@ -46,12 +47,7 @@ def main() -> None:
     parser.add_argument("service", choices=SERVICES)
     parser.add_argument("--port", type=int)
     args = parser.parse_args()
-    default_port = os.environ.get(f"{args.service.upper()}_PORT", DEFAULT_HTTP_PORTS[args.service])
-    command = argv(
-        args.service,
-        port=args.port or int(default_port),
-        host=os.environ.get("BIND_HOST", "127.0.0.1"),
-    )
+    command = argv(args.service, port=args.port or http_port(args.service), host=bind_host())
     os.execv(command[0], command)
 
 

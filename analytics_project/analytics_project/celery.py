@@ -1,7 +1,6 @@
-import os
-
 from insights.projector import ProjectorStep
 
+from common.env import ENV
 from common.events.batch import consume_events_in_batches
 from common.workers import create_app
 
@@ -11,7 +10,7 @@ app = create_app("analytics")
 consume_events_in_batches(
     app,
     handler="insights.events.handle_events",
-    size=int(os.environ.get("ANALYTICS_EVENTS_BATCH", "1000")),
-    consumers=int(os.environ.get("ANALYTICS_EVENTS_CONSUMERS", "2")),
+    size=ENV.int("ANALYTICS_EVENTS_BATCH", default=1000),
+    consumers=ENV.int("ANALYTICS_EVENTS_CONSUMERS", default=2),
 )
 app.steps["worker"].add(ProjectorStep)

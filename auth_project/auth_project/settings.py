@@ -1,6 +1,6 @@
-import os
 from pathlib import Path
 
+from common.env import ENV
 from common.settings import service_settings
 
 globals().update(
@@ -31,7 +31,7 @@ GRPC_SERVICERS = "accounts.grpc"
 # Registration saga: how long a password handed over by the gateway waits for the saga's
 # create_user step (well past the gateway's resends: SAGA_STEP_TIMEOUT_SECONDS x
 # SAGA_MAX_ATTEMPTS), and how often the worker purges the ones no step took.
-AUTH_PENDING_CREDENTIAL_SECONDS = float(os.environ.get("AUTH_PENDING_CREDENTIAL_SECONDS", "600"))
-AUTH_PENDING_CREDENTIAL_PURGE_SECONDS = float(
-    os.environ.get("AUTH_PENDING_CREDENTIAL_PURGE_SECONDS", "60")
+AUTH_PENDING_CREDENTIAL_SECONDS = ENV.float("AUTH_PENDING_CREDENTIAL_SECONDS", default=600.0)
+AUTH_PENDING_CREDENTIAL_PURGE_SECONDS = ENV.float(
+    "AUTH_PENDING_CREDENTIAL_PURGE_SECONDS", default=60.0
 )

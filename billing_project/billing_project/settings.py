@@ -1,6 +1,6 @@
-import os
 from pathlib import Path
 
+from common.env import ENV
 from common.settings import service_settings
 
 globals().update(
@@ -12,4 +12,4 @@ globals().update(
 )
 
 # Upper bound of one deposit, in cents ($10,000 by default).
-BILLING_MAX_DEPOSIT = int(os.environ.get("BILLING_MAX_DEPOSIT", "1000000"))
+BILLING_MAX_DEPOSIT = ENV.int("BILLING_MAX_DEPOSIT", default=1000000)

@@ -17,31 +17,19 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from django.core.exceptions import ImproperlyConfigured
 
-from common.env import dev_mode
-from common.paths import var_dir
+from common.env import dev_mode, pem, var_dir
 from common.service_registry import SERVICES
-
-
-def _from_env(name: str) -> str | None:
-    value = os.environ.get(name)
-    if value:
-        return value.replace("\\n", "\n")
-    path = os.environ.get(f"{name}_FILE")
-    if path:
-        with open(path) as handle:
-            return handle.read()
-    return None
 
 
 @cache
 def private_key() -> str:
     """PEM of the signing key; only the auth service asks for it."""
-    return _from_env("JWT_PRIVATE_KEY") or _dev_jwt_pair("private")
+    return pem("JWT_PRIVATE_KEY") or _dev_jwt_pair("private")
 
 
 @cache
 def public_key() -> str:
-    return _from_env("JWT_PUBLIC_KEY") or _dev_jwt_pair("public")
+    return pem("JWT_PUBLIC_KEY") or _dev_jwt_pair("public")
 
 
 def _dev_jwt_pair(which: str) -> str:
@@ -62,12 +50,12 @@ def service_private_key(service: str) -> ed25519.Ed25519PrivateKey:
     if service not in SERVICES:
         raise ImproperlyConfigured(f"{service!r} is not one of the services {SERVICES}")
     name = f"{service.upper()}_SERVICE_PRIVATE_KEY"
-    pem = _from_env(name)
-    if pem is None:
+    text = pem(name)
+    if text is None:
         private_path, _ = _dev_pair(f"service_{service}", ed25519.Ed25519PrivateKey.generate, name)
-        pem = private_path.read_text()
+        text = private_path.read_text()
     try:
-        key = serialization.load_pem_private_key(pem.encode(), password=None)
+        key = serialization.load_pem_private_key(text.encode(), password=None)
     except ValueError as exc:
         raise ImproperlyConfigured(f"{name} is not a PEM private key: {exc}") from exc
     if not isinstance(key, ed25519.Ed25519PrivateKey):
@@ -89,15 +77,15 @@ def service_public_key(service: str) -> ed25519.Ed25519PublicKey | None:
 @cache
 def _service_public_key(service: str) -> ed25519.Ed25519PublicKey | None:
     name = f"{service.upper()}_SERVICE_PUBLIC_KEY"
-    pem = _from_env(name)
-    if pem is None:
+    text = pem(name)
+    if text is None:
         if not dev_mode():
             # A peer nobody configured here: its tokens are refused, never trusted by default.
             return None
         _, public_path = _dev_pair(f"service_{service}", ed25519.Ed25519PrivateKey.generate, name)
-        pem = public_path.read_text()
+        text = public_path.read_text()
     try:
-        key = serialization.load_pem_public_key(pem.encode())
+        key = serialization.load_pem_public_key(text.encode())
     except ValueError as exc:
         raise ImproperlyConfigured(f"{name} is not a PEM public key: {exc}") from exc
     if not isinstance(key, ed25519.Ed25519PublicKey):
@@ -119,14 +107,14 @@ def _dev_pair(stem: str, generate: Callable, variable: str) -> tuple[Path, Path]
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not public_path.exists():
             key = generate()
-            pem = key.private_bytes(
+            private_pem = key.private_bytes(
                 serialization.Encoding.PEM,
                 serialization.PrivateFormat.PKCS8,
                 serialization.NoEncryption(),
             )
             fd = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "wb") as handle:
-                handle.write(pem)
+                handle.write(private_pem)
             public_path.write_bytes(
                 key.public_key().public_bytes(
                     serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo

@@ -25,8 +25,6 @@ default 30), and per upstream `STREAMIFY_BREAKER_<NAME>_FAIL_MAX` / `..._RESET_S
 """
 
 import math
-import os
-import re
 import threading
 import time
 from contextlib import contextmanager
@@ -44,8 +42,8 @@ from common.breakers.failures import (
     is_upstream_failure,
     never_connected,
 )
+from common.env import breaker_setting, var_dir
 from common.metrics.instruments import UPSTREAM_CALLS, UPSTREAM_DURATION
-from common.paths import var_dir
 
 if TYPE_CHECKING:  # imported when REDIS_URL is set (it brings the redis client)
     from common.breakers.shared import RedisStorage
@@ -73,20 +71,12 @@ STATE_NAMES = {
 }
 
 
-def _env_name(name: str) -> str:
-    return re.sub(r"[^A-Z0-9]", "_", name.upper())
-
-
 def fail_max(name: str) -> int:
-    value = os.environ.get(f"STREAMIFY_BREAKER_{_env_name(name)}_FAIL_MAX")
-    return int(value or os.environ.get("STREAMIFY_BREAKER_FAIL_MAX") or DEFAULT_FAIL_MAX)
+    return int(breaker_setting(name, "FAIL_MAX", DEFAULT_FAIL_MAX))
 
 
 def reset_seconds(name: str) -> float:
-    value = os.environ.get(f"STREAMIFY_BREAKER_{_env_name(name)}_RESET_SECONDS")
-    return float(
-        value or os.environ.get("STREAMIFY_BREAKER_RESET_SECONDS") or DEFAULT_RESET_SECONDS
-    )
+    return breaker_setting(name, "RESET_SECONDS", DEFAULT_RESET_SECONDS)
 
 
 class _Recorder(pybreaker.CircuitBreakerListener):
@@ -112,11 +102,10 @@ _lock = threading.Lock()
 
 
 def _storage(name: str) -> "BoardStorage | RedisStorage":
-    redis_url = os.environ.get("REDIS_URL")
-    if redis_url:
+    if settings.REDIS_URL:
         from common.breakers import shared
 
-        client = shared.client(redis_url)
+        client = shared.client(settings.REDIS_URL)
         return shared.RedisStorage(name, service=settings.SERVICE_NAME, redis_client=client)
     return BoardStorage(name, board_at(var_dir() / "breakers" / f"{settings.SERVICE_NAME}.board"))
 

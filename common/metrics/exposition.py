@@ -11,7 +11,6 @@ prometheus_client then sums the counters of every worker process of the server i
 """
 
 import ipaddress
-import os
 from functools import cache
 
 from django.conf import settings
@@ -19,16 +18,14 @@ from django.http import HttpResponse, JsonResponse
 from prometheus_client import REGISTRY, CollectorRegistry, generate_latest, start_http_server
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from common.env import bind_host, metrics_multiprocess, worker_metrics_port
 from common.errors import error_body
 from common.metrics.state import StateCollector
-
-DEFAULT_ALLOW = "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7"
 
 
 @cache
 def allowed_networks() -> tuple:
-    text = os.environ.get("STREAMIFY_METRICS_ALLOW", DEFAULT_ALLOW)
-    return tuple(ipaddress.ip_network(n.strip()) for n in text.split(",") if n.strip())
+    return tuple(ipaddress.ip_network(n) for n in settings.METRICS_ALLOW)
 
 
 def allowed(address: str) -> bool:
@@ -44,7 +41,7 @@ def page_registry() -> CollectorRegistry:
     """This process's counters (or every server process's, in multiprocess mode) and the
     service's scrape-time readings."""
     registry = CollectorRegistry(auto_describe=False)
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    if metrics_multiprocess():
         from prometheus_client import multiprocess
 
         multiprocess.MultiProcessCollector(registry)
@@ -71,6 +68,6 @@ def serve_worker_metrics() -> None:
     """A worker running as a process of its own serves its counters on
     `STREAMIFY_WORKER_METRICS_PORT` (where set): scrape-time readings stay with the web
     process, so no figure is reported twice."""
-    port = os.environ.get("STREAMIFY_WORKER_METRICS_PORT")
+    port = worker_metrics_port()
     if port:
-        start_http_server(int(port), addr=os.environ.get("BIND_HOST", "127.0.0.1"))
+        start_http_server(port, addr=bind_host())

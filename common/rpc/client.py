@@ -1,23 +1,17 @@
 """Calling gRPC: one cached channel per target, and `call`, which always sets a deadline."""
 
-import os
 from functools import cache
 
 import grpc
+from django.conf import settings
 
 from common.breakers.failures import TRANSIENT_GRPC_CODES
-from common.service_registry import DEFAULT_GRPC_PORTS
-
-DEFAULT_TIMEOUT_SECONDS = 2.0
+from common.env import grpc_target
 
 
 def target_of(service: str) -> str:
     """Where `service` answers gRPC: `<SERVICE>_GRPC_TARGET`, else 127.0.0.1:<SERVICE>_GRPC_PORT."""
-    explicit = os.environ.get(f"{service.upper()}_GRPC_TARGET")
-    if explicit:
-        return explicit
-    port = os.environ.get(f"{service.upper()}_GRPC_PORT", DEFAULT_GRPC_PORTS[service])
-    return f"127.0.0.1:{port}"
+    return grpc_target(service)
 
 
 @cache
@@ -32,7 +26,7 @@ def channel_to(target: str) -> grpc.Channel:
 
 
 def default_timeout() -> float:
-    return float(os.environ.get("STREAMIFY_GRPC_TIMEOUT", DEFAULT_TIMEOUT_SECONDS))
+    return settings.GRPC_TIMEOUT
 
 
 # Failures of the peer rather than answers about the request: these are what trip a breaker.

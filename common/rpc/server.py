@@ -5,7 +5,6 @@ A server made by `serve` also answers `grpc.health.v1` and server reflection, so
 """
 
 import logging
-import os
 import signal
 import threading
 from collections.abc import Callable, Iterable
@@ -14,7 +13,7 @@ from functools import wraps
 
 import grpc
 
-from common.service_registry import DEFAULT_GRPC_PORTS
+from common.env import bind_host, grpc_port
 
 logger = logging.getLogger(__name__)
 
@@ -66,10 +65,6 @@ class DjangoConnectionsInterceptor(grpc.ServerInterceptor):
 
 # server id -> its health servicer, so `stop` can announce NOT_SERVING first.
 _health_servicers: dict = {}
-
-
-def bind_host() -> str:
-    return os.environ.get("BIND_HOST", "127.0.0.1")
 
 
 def serve(
@@ -168,7 +163,7 @@ def serve_beside_web() -> grpc.Server | None:
     if not module:
         return None
     service = settings.SERVICE_NAME
-    port = int(os.environ.get(f"{service.upper()}_GRPC_PORT", DEFAULT_GRPC_PORTS[service]))
+    port = grpc_port(service)
     server = serve(
         add_servicers=import_string(f"{module}.add_servicers"),
         service_names=[import_string(f"{module}.SERVICE_NAME")],
@@ -180,9 +175,7 @@ def serve_beside_web() -> grpc.Server | None:
 
 def add_server_arguments(parser, *, service: str) -> None:
     """`--port` (default `<SERVICE>_GRPC_PORT` or the platform port) and `--max-workers`."""
-    fallback = DEFAULT_GRPC_PORTS.get(service, 0)
-    default_port = int(os.environ.get(f"{service.upper()}_GRPC_PORT", fallback))
-    parser.add_argument("--port", type=int, default=default_port)
+    parser.add_argument("--port", type=int, default=grpc_port(service))
     parser.add_argument("--max-workers", type=int, default=8)
 
 

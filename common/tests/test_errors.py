@@ -1,15 +1,8 @@
 """The one exception handler answers a service's refusals as each one says, in the envelope."""
 
-import django
-from django.conf import settings
+from django.test import RequestFactory
 
-if not settings.configured:
-    settings.configure(REST_FRAMEWORK={}, DEFAULT_CHARSET="utf-8")
-    django.setup()
-
-from django.test import RequestFactory  # noqa: E402
-
-from common.errors import DomainError, exception_handler  # noqa: E402
+from common.errors import DomainError, exception_handler
 
 
 class OutOfRange(DomainError):

@@ -1,17 +1,12 @@
 """Who may read `/metrics`: loopback and private ranges by default, or the operator's list."""
 
-import django
+import orjson
+import pytest
 from django.conf import settings
+from django.test import RequestFactory
 
-if not settings.configured:
-    settings.configure(REST_FRAMEWORK={}, DEFAULT_CHARSET="utf-8")
-    django.setup()
-
-import orjson  # noqa: E402
-import pytest  # noqa: E402
-from django.test import RequestFactory  # noqa: E402
-
-from common.metrics import exposition  # noqa: E402
+from common.metrics import exposition
+from common.settings import call_settings
 
 
 @pytest.fixture(autouse=True)
@@ -34,8 +29,9 @@ def test_public_or_unreadable_addresses_may_not(address):
 
 
 def test_the_operator_names_the_networks(monkeypatch):
-    monkeypatch.setenv("STREAMIFY_METRICS_ALLOW", "203.0.113.0/24")
-    assert exposition.allowed("203.0.113.5")
+    monkeypatch.setenv("STREAMIFY_METRICS_ALLOW", "203.0.113.0/24, 198.51.100.7/32")
+    monkeypatch.setattr(settings, "METRICS_ALLOW", call_settings()["METRICS_ALLOW"])
+    assert exposition.allowed("203.0.113.5") and exposition.allowed("198.51.100.7")
     assert not exposition.allowed("127.0.0.1")
 
 

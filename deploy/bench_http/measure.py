@@ -1,12 +1,12 @@
 """One mode measured: `make run` booted here or in a worktree of another ref, the data set up,
 idle memory and CPU read, then each hot path loaded in turn."""
 
-import os
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
+from common.env import redis_url
 from common.paths import REPO_ROOT
 from deploy.bench_http.dataset import prepare_data, prepare_token
 from deploy.bench_http.hot_paths import ModeRun, hot_paths
@@ -17,7 +17,7 @@ from deploy.booted import booted_platform, command_line, idle_cpu_percent, memor
 UNLIMITED = {"GATEWAY_RATE_AUTH": "1000000000/m", "GATEWAY_RATE_GENERAL": "1000000000/m"}
 # `real` is PostgreSQL + RabbitMQ, as the original system was measured; `--redis` adds Redis
 # (shared rate-limit counters and cache), as a deployment with several gateways needs.
-REDIS_ENV = {"REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")}
+REDIS_ENV = {"REDIS_URL": redis_url() or "redis://127.0.0.1:6379/0"}
 
 
 def measure_mode(mode: str, label: str, tree: Path, args, loader) -> ModeRun:

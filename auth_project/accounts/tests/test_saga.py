@@ -189,8 +189,8 @@ def test_the_auth_worker_purges_expired_credentials_periodically():
     assert purge.interval_setting == "AUTH_PENDING_CREDENTIAL_PURGE_SECONDS"
 
 
-def test_injected_failure_switch(monkeypatch):
-    monkeypatch.setenv("STREAMIFY_SAGA_FAIL_STEPS", "auth.saga.create_user")
+def test_injected_failure_switch(settings):
+    settings.SAGA_FAIL_STEPS = ["auth.saga.create_user"]
 
     with pytest.raises(Exception, match="on purpose"):
         _create()

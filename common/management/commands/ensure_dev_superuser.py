@@ -1,5 +1,3 @@
-import os
-
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
@@ -16,7 +14,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if not env.dev_mode():
             raise CommandError("the dev superuser exists only in embedded mode (STREAMIFY_DEV=1)")
-        password = os.environ.get("STREAMIFY_ADMIN_PASSWORD", DEV_PASSWORD)
+        password = env.ENV.str("STREAMIFY_ADMIN_PASSWORD", default=DEV_PASSWORD)
         User = get_user_model()
         login = DEV_EMAIL if User.USERNAME_FIELD == "email" else DEV_USER
         if User._default_manager.filter(**{User.USERNAME_FIELD: login}).exists():

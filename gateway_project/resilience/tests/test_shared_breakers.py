@@ -62,8 +62,10 @@ def test_failures_on_two_hosts_add_up_and_both_refuse(redis_url):
     )
 
 
-def test_a_breaker_another_host_opened_refuses_calls_here(redis_url, monkeypatch):
+def test_a_breaker_another_host_opened_refuses_calls_here(redis_url, monkeypatch, settings):
+    # The other host (a process of its own) and this one share the same Redis.
     monkeypatch.setenv("REDIS_URL", redis_url)
+    settings.REDIS_URL = redis_url
     name = _name()
     script = (
         "import sys, django, os\n"
