@@ -152,6 +152,14 @@ class TrueField(serializers.BooleanField):
         return True
 
 
+def parsed(serializer_class, data, **options) -> dict:
+    """`data` (a body or a query) validated by `serializer_class`; a refusal raises DRF's
+    ValidationError, which the one exception handler answers as a 400 naming each field."""
+    serializer = serializer_class(data=data, **options)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
 class JSONRenderer(renderers.JSONRenderer):
     """DRF's JSON renderer on orjson (dates, UUIDs and decimals as DRF writes them)."""
 

@@ -18,8 +18,8 @@ from common.openapi import (
     USER_TOKEN_ERRORS,
     error_responses,
 )
+from common.payloads import parsed
 from insights import commands, inputs, periods, replay, responses, selectors
-from insights.inputs import parse
 from insights.models import Checkpoint
 from insights.readcache import cached_read, read_schema
 
@@ -68,7 +68,7 @@ class MyReportView(APIView):
         responses={200: responses.UserHistorySerializer, **_PAGE_ERRORS},
     )
     def get(self, request):
-        page = parse(inputs.PageSerializer, request.query_params)
+        page = parsed(inputs.PageSerializer, request.query_params)
         user_id = int(request.user.id)
         return _history(request, user_id, page)
 
@@ -83,7 +83,7 @@ class TopVideosView(APIView):
         },
     )
     def get(self, request):
-        params = parse(inputs.TopVideosQuerySerializer, request.query_params)
+        params = parsed(inputs.TopVideosQuerySerializer, request.query_params)
         return cached_read(
             request,
             "top-videos",
@@ -109,7 +109,7 @@ class RevenueView(APIView):
         },
     )
     def get(self, request):
-        params = parse(inputs.PageSerializer, request.query_params)
+        params = parsed(inputs.PageSerializer, request.query_params)
         today = timezone.now().date()
         return cached_read(
             request,
@@ -150,7 +150,7 @@ class PeriodReportView(APIView):
         },
     )
     def get(self, request, period: str):
-        params = parse(inputs.ReportSerializer, {**request.query_params.dict(), "period": period})
+        params = parsed(inputs.ReportSerializer, {**request.query_params.dict(), "period": period})
         return cached_read(
             request,
             "report",
@@ -183,7 +183,7 @@ class RecordViewView(APIView):
         },
     )
     def post(self, request):
-        data = parse(inputs.RecordViewSerializer, request.data)
+        data = parsed(inputs.RecordViewSerializer, request.data)
         user_id = int(request.user.id)
         if "userId" in data and data["userId"] != user_id:
             raise PermissionDenied("userId must be the signed-in user (it comes from the token)")
@@ -224,7 +224,7 @@ class VideoStatsListView(APIView):
         },
     )
     def get(self, request):
-        video_ids = parse(inputs.VideoIdsSerializer, request.query_params)["ids"]
+        video_ids = parsed(inputs.VideoIdsSerializer, request.query_params)["ids"]
         return cached_read(
             request,
             "videos",
@@ -250,7 +250,7 @@ class UserHistoryView(APIView):
     def get(self, request, user_id: int):
         if user_id != int(request.user.id) and not getattr(request.user, "is_staff", False):
             raise PermissionDenied("You may read only your own viewing history")
-        page = parse(inputs.PageSerializer, request.query_params)
+        page = parsed(inputs.PageSerializer, request.query_params)
         return _history(request, user_id, page)
 
 
@@ -285,6 +285,6 @@ class ReplayView(APIView):
         },
     )
     def post(self, request):
-        data = parse(inputs.ReplaySerializer, request.data)
+        data = parsed(inputs.ReplaySerializer, request.data)
         result = replay.replay_run(from_time=data.get("fromTimestamp"))
         return Response(responses.ReplayDoneSerializer(result).data)

@@ -8,12 +8,6 @@ from common.payloads import MAX_BIGINT, StrictCharField, StrictIntegerField, Str
 from insights import periods, selectors
 
 
-def parse(serializer_class, data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
 class PageSerializer(serializers.Serializer):
     limit = serializers.IntegerField(min_value=1, max_value=100, default=10)
     offset = serializers.IntegerField(min_value=0, max_value=1_000_000, default=0)

@@ -7,8 +7,9 @@ from rest_framework.response import Response
 
 from common.auth.views import InternalView
 from common.openapi import BODY_TOO_LARGE, INTERNAL, SERVICE_TOKEN_ERRORS, error_responses
+from common.payloads import parsed
 from insights import commands
-from insights.inputs import ProfileCreateSerializer, SagaIdSerializer, parse
+from insights.inputs import ProfileCreateSerializer, SagaIdSerializer
 from insights.responses import ProfileCreatedSerializer, ProfileDeletedSerializer
 
 
@@ -26,7 +27,7 @@ class InternalProfilesView(InternalView):
         },
     )
     def post(self, request):
-        data = parse(ProfileCreateSerializer, request.data)
+        data = parsed(ProfileCreateSerializer, request.data)
         created = commands.profile_create(
             saga_id=data["sagaId"], user_id=data["userId"], email=data["email"]
         )
@@ -48,6 +49,6 @@ class InternalProfileView(InternalView):
         },
     )
     def delete(self, request, user_id: int):
-        data = parse(SagaIdSerializer, request.query_params)
+        data = parsed(SagaIdSerializer, request.query_params)
         deleted = commands.profile_delete(saga_id=data["sagaId"], user_id=user_id)
         return Response(ProfileDeletedSerializer({"deleted": deleted}).data)

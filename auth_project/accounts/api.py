@@ -35,16 +35,10 @@ from common.openapi import (
     USER_TOKEN_ERRORS,
     error_responses,
 )
-from common.payloads import MAX_BIGINT
+from common.payloads import MAX_BIGINT, parsed
 
 DELETE_USERS_SCOPE = "users:delete"
 CREATE_USERS_SCOPE = "users:create"
-
-
-def _parse(serializer_class, request) -> dict:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 class PublicView(APIView):
@@ -69,7 +63,7 @@ class RegisterView(PublicView):
         },
     )
     def post(self, request):
-        data = _parse(RegisterSerializer, request)
+        data = parsed(RegisterSerializer, request.data)
         user = services.user_register(
             email=data["email"],
             password=data["password"],
@@ -91,7 +85,7 @@ class LoginView(PublicView):
         },
     )
     def post(self, request):
-        data = _parse(LoginSerializer, request)
+        data = parsed(LoginSerializer, request.data)
         pair = services.user_login(email=data["email"], password=data["password"])
         return Response(LoggedInSerializer(pair).data)
 
@@ -112,7 +106,7 @@ class TokenRefreshView(PublicView):
         },
     )
     def post(self, request):
-        data = _parse(RefreshTokenSerializer, request)
+        data = parsed(RefreshTokenSerializer, request.data)
         pair = services.token_refresh(refresh_token=data["refreshToken"])
         return Response(TokenPairSerializer(pair).data)
 
@@ -133,7 +127,7 @@ class LogoutView(PublicView):
         },
     )
     def post(self, request):
-        data = _parse(RefreshTokenSerializer, request)
+        data = parsed(RefreshTokenSerializer, request.data)
         services.token_revoke(refresh_token=data["refreshToken"])
         return Response(LoggedOutSerializer({}).data)
 
@@ -176,7 +170,7 @@ class ProfileView(UserView):
         },
     )
     def put(self, request):
-        data = _parse(ProfileUpdateSerializer, request)
+        data = parsed(ProfileUpdateSerializer, request.data)
         user = services.user_update_profile(
             user=request.user, first_name=data.get("firstName"), last_name=data.get("lastName")
         )
@@ -237,7 +231,7 @@ class PendingCredentialView(InternalView):
         },
     )
     def post(self, request):
-        data = _parse(PendingCredentialSerializer, request)
+        data = parsed(PendingCredentialSerializer, request.data)
         pending = services.pending_credential_stage(
             saga_id=data["sagaId"], password=data["password"]
         )

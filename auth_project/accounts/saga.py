@@ -5,6 +5,7 @@ from rest_framework.exceptions import ValidationError
 from accounts import services
 from accounts.serializers import SagaCreateUserSerializer
 from common.errors import flatten_details
+from common.payloads import parsed
 from common.saga import StepRejected, saga_step
 
 
@@ -14,20 +15,17 @@ def create_user(
 ) -> dict:
     """Create the saga's user once (idempotent by saga_id) with the password the gateway handed
     over for it (`credential_ref`); a taken email or a missing credential is a rejection."""
-    serializer = SagaCreateUserSerializer(
-        data={
-            "saga_id": saga_id,
-            "email": email,
-            "credential_ref": credential_ref,
-            "first_name": first_name,
-            "last_name": last_name,
-        }
-    )
+    fields = {
+        "saga_id": saga_id,
+        "email": email,
+        "credential_ref": credential_ref,
+        "first_name": first_name,
+        "last_name": last_name,
+    }
     try:
-        serializer.is_valid(raise_exception=True)
+        data = parsed(SagaCreateUserSerializer, fields)
     except ValidationError as exc:
         raise StepRejected("invalid", f"invalid user data: {flatten_details(exc.detail)}") from exc
-    data = serializer.validated_data
     try:
         user = services.user_create_for_saga(**data)
     except services.EmailTaken as exc:

@@ -14,7 +14,7 @@ from common.openapi import (
     USER_TOKEN_ERRORS,
     error_responses,
 )
-from common.payloads import MAX_BIGINT, StrictIntegerField, StrictSerializer
+from common.payloads import MAX_BIGINT, StrictIntegerField, StrictSerializer, parsed
 from wallets import selectors, services
 from wallets.responses import (
     BalanceSerializer,
@@ -82,11 +82,10 @@ class DepositView(APIView):
         },
     )
     def post(self, request):
-        serializer = DepositSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        data = parsed(DepositSerializer, request.data)
         posted = services.deposit_create(
             user_id=_user_id(request),
-            amount=serializer.validated_data["amount"],
+            amount=data["amount"],
             idempotency_key=_idempotency_key(request),
         )
         return Response(DepositedSerializer(posted).data)
@@ -107,9 +106,8 @@ class TransactionsView(APIView):
         },
     )
     def get(self, request):
-        page = PageSerializer(data=request.query_params)
-        page.is_valid(raise_exception=True)
-        limit, offset = page.validated_data["limit"], page.validated_data["offset"]
+        query = parsed(PageSerializer, request.query_params)
+        limit, offset = query["limit"], query["offset"]
         entries, total = selectors.ledger_list(
             user_id=_user_id(request), limit=limit, offset=offset
         )

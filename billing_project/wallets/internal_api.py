@@ -14,7 +14,13 @@ from common.openapi import (
     ErrorSerializer,
     error_responses,
 )
-from common.payloads import MAX_BIGINT, StrictCharField, StrictIntegerField, StrictSerializer
+from common.payloads import (
+    MAX_BIGINT,
+    StrictCharField,
+    StrictIntegerField,
+    StrictSerializer,
+    parsed,
+)
 from wallets import services
 from wallets.api import MAX_KEY_LENGTH
 from wallets.responses import (
@@ -50,9 +56,8 @@ class AccountCreateView(InternalView):
         },
     )
     def post(self, request):
-        serializer = AccountSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        wallet, created = services.wallet_create(user_id=serializer.validated_data["userId"])
+        data = parsed(AccountSerializer, request.data)
+        wallet, created = services.wallet_create(user_id=data["userId"])
         return Response(
             WalletAccountSerializer({"wallet": wallet, "created": created}).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
@@ -118,9 +123,7 @@ class ChargeView(InternalView):
         },
     )
     def post(self, request):
-        serializer = ChargeSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = parsed(ChargeSerializer, request.data)
         posted = services.charge_create(
             user_id=data["userId"],
             amount=data["amount"],
@@ -156,10 +159,8 @@ class RefundView(InternalView):
         },
     )
     def post(self, request):
-        serializer = RefundSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        data = parsed(RefundSerializer, request.data)
         posted = services.charge_refund(
-            idempotency_key=serializer.validated_data["idempotencyKey"],
-            reason=serializer.validated_data["reason"],
+            idempotency_key=data["idempotencyKey"], reason=data["reason"]
         )
         return Response(RefundedSerializer().to_representation(posted))

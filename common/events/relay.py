@@ -52,7 +52,7 @@ def _publish_rows(rows: list[OutboxEvent]) -> tuple[list[OutboxEvent], OutboxEve
             # Declared once per connection (kombu remembers), not named in every message.
             producer.maybe_declare(EVENTS_EXCHANGE)
             for row in rows:
-                _send(app, producer, row.envelope)
+                send_event(app, producer, row.envelope)
                 published.append(row)
     except Exception as exc:  # noqa: BLE001 - any broker failure leaves the rest pending
         failed = rows[len(published)]
@@ -75,7 +75,8 @@ def _mark(published: list[OutboxEvent], failed: OutboxEvent | None) -> None:
         )
 
 
-def _send(app, producer, envelope: dict) -> None:
+def send_event(app, producer, envelope: dict) -> None:
+    """Put `envelope` on the events exchange, routed by its type, as the relay does."""
     app.send_task(
         DELIVER_TASK,
         args=[envelope],

@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.errors import error_body
-from common.payloads import StrictCharField, StrictSerializer
+from common.payloads import StrictCharField, StrictSerializer, parsed
 from registration import clients, selectors, services
 from registration.models import Saga
 
@@ -58,9 +58,7 @@ class SagaRegisterView(APIView):
         },
     )
     def post(self, request):
-        serializer = RegisterSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = parsed(RegisterSerializer, request.data)
         try:
             saga = services.saga_start(
                 email=data["email"],

@@ -26,7 +26,13 @@ from catalog.uploads import upload_data
 from common import payloads
 from common.conditional import client_holds
 from common.openapi import BODY_TOO_LARGE, USER_TOKEN_ERRORS, error_responses
-from common.payloads import MAX_BIGINT, JSONParser, StrictCharField, StrictSerializer
+from common.payloads import (
+    MAX_BIGINT,
+    JSONParser,
+    StrictCharField,
+    StrictSerializer,
+    parsed,
+)
 
 
 class CategoryField(StrictCharField):
@@ -110,9 +116,7 @@ class VideoListView(APIView):
         version = catalog_version()
         page = listings.get(key, version)
         if page is None:
-            query = ListQuerySerializer(data=request.query_params)
-            query.is_valid(raise_exception=True)
-            params = query.validated_data
+            params = parsed(ListQuerySerializer, request.query_params)
             videos, total = selectors.video_list(**viewer, **params)
             body = VideoPageSerializer(
                 {"videos": videos, "total": total, "page": params["page"], "limit": params["limit"]}
@@ -137,9 +141,7 @@ class VideoListView(APIView):
     )
     def post(self, request):
         data = upload_data(request, max_bytes=settings.VIDEO_MAX_UPLOAD_BYTES)
-        form = VideoUploadSerializer(data=data)
-        form.is_valid(raise_exception=True)
-        fields = form.validated_data
+        fields = parsed(VideoUploadSerializer, data)
         video = services.video_create(
             uploaded_by=request.user.id,
             title=fields["title"],
@@ -181,11 +183,8 @@ class VideoDetailView(APIView):
         },
     )
     def put(self, request, video_id: int):
-        form = VideoFieldsSerializer(data=request.data, partial=True)
-        form.is_valid(raise_exception=True)
-        video = services.video_update(
-            video_id=video_id, actor_id=request.user.id, **form.validated_data
-        )
+        fields = parsed(VideoFieldsSerializer, request.data, partial=True)
+        video = services.video_update(video_id=video_id, actor_id=request.user.id, **fields)
         return Response(VideoUpdatedSerializer(video).data)
 
     patch = put

@@ -15,8 +15,7 @@ from celery import Celery
 
 from common.auth import keys
 from common.events.envelope import make_envelope
-from common.events.relay import DELIVER_TASK
-from common.events.topology import EVENTS_EXCHANGE
+from common.events.relay import send_event
 from common.testing import backends
 from common.testing.platform import Platform
 from common.testing.postgres import temporary_databases
@@ -34,18 +33,10 @@ pytestmark = pytest.mark.skipif(
 
 
 def publish(app: Celery, type: str, data: dict, *, envelope: dict | None = None) -> dict:
-    """Send an event exactly as `common.events.relay` does (topic exchange, routing key = type)."""
+    """Send an event exactly as every outbox relay does (`common.events.relay.send_event`)."""
     envelope = envelope or make_envelope(type=type, data=data, source="/streamify/e2e")
     with app.producer_or_acquire() as producer:
-        app.send_task(
-            DELIVER_TASK,
-            args=[envelope],
-            producer=producer,
-            exchange=EVENTS_EXCHANGE.name,
-            exchange_type=EVENTS_EXCHANGE.type,
-            routing_key=type,
-            declare=[EVENTS_EXCHANGE],
-        )
+        send_event(app, producer, envelope)
     return envelope
 
 

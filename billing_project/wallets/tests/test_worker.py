@@ -8,8 +8,7 @@ from django.db import connection
 
 from common.events.envelope import make_envelope
 from common.events.models import InboxEvent
-from common.events.relay import DELIVER_TASK
-from common.events.topology import EVENTS_EXCHANGE
+from common.events.relay import send_event
 from common.testing import backends
 from common.testing.platform import Platform
 from common.testing.processes import manage, wait_for
@@ -42,11 +41,9 @@ def test_saga_commands_open_and_close_wallets_and_user_deleted_closes_one(tmp_pa
 
             def event(type: str, data: dict) -> None:
                 envelope = make_envelope(type=type, data=data, source="/streamify/auth")
-                for _ in range(2):  # a redelivery changes nothing
-                    sender.send_task(
-                        DELIVER_TASK, args=[envelope], exchange=EVENTS_EXCHANGE.name,
-                        routing_key=type,
-                    )  # fmt: skip
+                with sender.producer_or_acquire() as producer:
+                    for _ in range(2):  # a redelivery changes nothing
+                        send_event(sender, producer, envelope)
 
             for user_id in (by_saga, by_saga, compensated, deleted):
                 command("billing.saga.create_wallet", user_id)
