@@ -11,6 +11,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.auth.authentication import caller_id
 from common.auth.permissions import IsStaffUser
 from common.openapi import (
     BODY_TOO_LARGE,
@@ -69,7 +70,7 @@ class MyReportView(APIView):
     )
     def get(self, request):
         page = parsed(inputs.PageSerializer, request.query_params)
-        user_id = int(request.user.id)
+        user_id = caller_id(request)
         return _history(request, user_id, page)
 
 
@@ -184,7 +185,7 @@ class RecordViewView(APIView):
     )
     def post(self, request):
         data = parsed(inputs.RecordViewSerializer, request.data)
-        user_id = int(request.user.id)
+        user_id = caller_id(request)
         if "userId" in data and data["userId"] != user_id:
             raise PermissionDenied("userId must be the signed-in user (it comes from the token)")
         event = commands.view_record(
@@ -248,7 +249,7 @@ class UserHistoryView(APIView):
         },
     )
     def get(self, request, user_id: int):
-        if user_id != int(request.user.id) and not getattr(request.user, "is_staff", False):
+        if user_id != caller_id(request) and not getattr(request.user, "is_staff", False):
             raise PermissionDenied("You may read only your own viewing history")
         page = parsed(inputs.PageSerializer, request.query_params)
         return _history(request, user_id, page)

@@ -25,6 +25,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.renderers import JSONRenderer
 
+from common.auth.authentication import caller_id
 from common.conditional import client_holds
 from common.lru import LRU
 from insights import selectors
@@ -95,7 +96,7 @@ def cached_read(
     snapshot positions of the projections it `reads` (above).
     """
     snapshot = selectors.snapshot_current()
-    caller = int(request.user.id) if personal else None
+    caller = caller_id(request) if personal else None
     key = (query, params, caller, snapshot.key(*reads))
     return cached_answer(request, key=key, build=lambda: build(snapshot), personal=personal)
 

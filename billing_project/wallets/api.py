@@ -8,6 +8,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.auth.authentication import caller_id
 from common.openapi import (
     BODY_TOO_LARGE,
     IDEMPOTENCY_KEY,
@@ -24,10 +25,6 @@ from wallets.responses import (
 )
 
 MAX_KEY_LENGTH = 200
-
-
-def _user_id(request) -> int:
-    return int(request.user.id)
 
 
 def _idempotency_key(request) -> str | None:
@@ -50,7 +47,7 @@ class BalanceView(APIView):
         },
     )
     def get(self, request):
-        user_id = _user_id(request)
+        user_id = caller_id(request)
         balance = selectors.wallet_balance_get(user_id=user_id)
         return Response(BalanceSerializer({"userId": user_id, "balance": balance}).data)
 
@@ -84,7 +81,7 @@ class DepositView(APIView):
     def post(self, request):
         data = parsed(DepositSerializer, request.data)
         posted = services.deposit_create(
-            user_id=_user_id(request),
+            user_id=caller_id(request),
             amount=data["amount"],
             idempotency_key=_idempotency_key(request),
         )
@@ -109,7 +106,7 @@ class TransactionsView(APIView):
         query = parsed(PageSerializer, request.query_params)
         limit, offset = query["limit"], query["offset"]
         entries, total = selectors.ledger_list(
-            user_id=_user_id(request), limit=limit, offset=offset
+            user_id=caller_id(request), limit=limit, offset=offset
         )
         page = {"transactions": entries, "total": total, "limit": limit, "offset": offset}
         return Response(TransactionPageSerializer(page).data)

@@ -67,6 +67,11 @@ class VerifiedTokens:
 _verified = VerifiedTokens()
 
 
+def caller_id(request) -> int:
+    """The signed-in caller's user id (the token's `user_id` claim), as the services use it."""
+    return int(request.user.id)
+
+
 def token_user(request):
     """The user a Django request's bearer token names, or None (no token, or a rejected one).
 

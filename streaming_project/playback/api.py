@@ -13,6 +13,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.auth.authentication import caller_id
 from common.openapi import (
     RETRY_AFTER,
     USER_TOKEN_ERRORS,
@@ -137,10 +138,6 @@ class _MediaSchema(AutoSchema):
         }
 
 
-def _user_id(request) -> int:
-    return int(request.user.id)
-
-
 class StartView(APIView):
     @extend_schema(
         summary="Start watching a ready video; its first minute is charged now",
@@ -161,7 +158,7 @@ class StartView(APIView):
         },
     )
     def post(self, request, video_id: int):
-        session = services.session_start(user_id=_user_id(request), video_id=video_id)
+        session = services.session_start(user_id=caller_id(request), video_id=video_id)
         return Response(StreamStartedSerializer(selectors.session_now(session)).data)
 
 
@@ -181,7 +178,7 @@ class HeartbeatView(APIView):
         },
     )
     def put(self, request, session_id):
-        beat = services.session_heartbeat(session_id=session_id, user_id=_user_id(request))
+        beat = services.session_heartbeat(session_id=session_id, user_id=caller_id(request))
         now = selectors.session_now(beat.session, watched_seconds=beat.watched_seconds)
         return Response(HeartbeatSerializer(now).data)
 
@@ -200,7 +197,7 @@ class EndView(APIView):
         },
     )
     def post(self, request, session_id):
-        session = services.session_end(session_id=session_id, user_id=_user_id(request))
+        session = services.session_end(session_id=session_id, user_id=caller_id(request))
         return Response(SessionEndedSerializer(selectors.session_now(session)).data)
 
 
@@ -211,7 +208,7 @@ class ActiveSessionsView(APIView):
         responses={200: ActiveSessionsSerializer, **error_responses(USER_TOKEN_ERRORS)},
     )
     def get(self, request):
-        sessions = selectors.session_list_active(user_id=_user_id(request))
+        sessions = selectors.session_list_active(user_id=caller_id(request))
         views = [selectors.session_now(s) for s in sessions]
         return Response(ActiveSessionsSerializer({"sessions": views}).data)
 

@@ -24,6 +24,7 @@ from catalog.responses import (
 )
 from catalog.uploads import upload_data
 from common import payloads
+from common.auth.authentication import caller_id
 from common.conditional import client_holds
 from common.openapi import BODY_TOO_LARGE, USER_TOKEN_ERRORS, error_responses
 from common.payloads import (
@@ -143,7 +144,7 @@ class VideoListView(APIView):
         data = upload_data(request, max_bytes=settings.VIDEO_MAX_UPLOAD_BYTES)
         fields = parsed(VideoUploadSerializer, data)
         video = services.video_create(
-            uploaded_by=request.user.id,
+            uploaded_by=caller_id(request),
             title=fields["title"],
             description=fields.get("description", ""),
             category=fields.get("category", "general"),
@@ -184,7 +185,7 @@ class VideoDetailView(APIView):
     )
     def put(self, request, video_id: int):
         fields = parsed(VideoFieldsSerializer, request.data, partial=True)
-        video = services.video_update(video_id=video_id, actor_id=request.user.id, **fields)
+        video = services.video_update(video_id=video_id, actor_id=caller_id(request), **fields)
         return Response(VideoUpdatedSerializer(video).data)
 
     patch = put
@@ -203,7 +204,7 @@ class VideoDetailView(APIView):
         },
     )
     def delete(self, request, video_id: int):
-        services.video_delete(video_id=video_id, actor_id=request.user.id)
+        services.video_delete(video_id=video_id, actor_id=caller_id(request))
         return Response(VideoDeletedSerializer({"id": video_id}).data)
 
 
