@@ -6,7 +6,6 @@ request id the client got back and the user, and never a token or a password. (T
 through the web UI, in Chromium: tests/browser/test_webui.py.)"""
 
 import json
-import time
 import uuid
 
 import jwt
@@ -75,18 +74,22 @@ def test_starting_a_stream_is_one_trace_from_the_gateway_to_analytics(traced):
     assert projected["attributes"]["analytics.positions"] >= 1
 
     # And the log lines of the hops name the trace, the request and the user
-    time.sleep(0.5)
-    lines = [
-        json.loads(line)
-        for line in platform.log_tail(2_000_000).splitlines()
-        if line.startswith("{")
-    ]
-    served = [
-        line for line in lines
-        if line.get("logger") == "streamify.requests" and line.get("request_id") == request_id
-    ]  # fmt: skip
-    by_service = {line["service"]: line for line in served}
-    assert set(by_service) >= {"gateway", "streaming", "billing"}, served
+    def served() -> dict[str, dict]:
+        lines = [
+            json.loads(line)
+            for line in platform.log_tail(2_000_000).splitlines()
+            if line.startswith("{")
+        ]
+        return {
+            line["service"]: line for line in lines
+            if line.get("logger") == "streamify.requests" and line.get("request_id") == request_id
+        }  # fmt: skip
+
+    by_service = wait_for(
+        lambda: (found := served()).keys() >= {"gateway", "streaming", "billing"} and found,
+        timeout=30,
+        what="the request's line from the gateway, streaming and billing",
+    )
     streaming = by_service["streaming"]
     assert streaming["trace_id"] == consumer["context"]["trace_id"].removeprefix("0x")
     assert streaming["route"] == "/api/stream/start/<int:video_id>"

@@ -15,7 +15,7 @@ from conftest import CLOSED, GatewayPlatform
 
 from common.paths import REPO_ROOT
 from common.service_registry import UPSTREAMS
-from common.testing.processes import Process, free_port, manage
+from common.testing.processes import Process, free_port, manage, wait_for
 from common.testing.tokens import bearer, service_token
 
 USER = 4242
@@ -145,8 +145,17 @@ def test_stats_need_a_user_and_are_batched(graph_platform):
         "  again: videos(limit: 5) { videos { id stats { totalViews } } } }",
         user=USER,
     )
-    time.sleep(0.5)
-    calls = [line for line in log.read_text().splitlines()[before:] if "/cqrs/video" in line]
+    # A later request to analytics: once its line is written, every line of `nested` is.
+    marker = "/api/analytics/cqrs/platform/stats"
+    assert requests.get(graph_platform.url("analytics", marker), headers=bearer(USER)).ok
+
+    def lines_before_marker() -> list[str] | None:
+        lines = log.read_text().splitlines()[before:]
+        ends = [i for i, line in enumerate(lines) if marker in line]
+        return lines[: ends[0]] if ends else None
+
+    logged = wait_for(lines_before_marker, timeout=10, what="analytics logging the marker")
+    calls = [line for line in logged if "/cqrs/video" in line]
     one = gql(graph_platform, "{ videoStats(videoId: 1) { videoId totalViews } }", user=USER)
 
     assert codes(anonymous) == ["UNAUTHENTICATED"]
