@@ -1,36 +1,14 @@
 """Races settled by the database, not by luck: run with real threads on real connections."""
 
-import threading
-
 import pytest
-from django.db import connection
 from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.tests.conftest import events
 from accounts.tests.factories import login, make_user
+from common.testing.concurrency import together
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _together(*calls):
-    """Run the calls at the same instant in threads; return their results in order."""
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait(timeout=10)
-            results[index] = call()
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
 
 
 def _register(email):
@@ -42,7 +20,7 @@ def _register(email):
 def test_concurrent_registrations_of_one_email_give_one_201_and_one_409(round_):
     email = f"race{round_}@example.com"
 
-    statuses = _together(_register(email), _register(email.upper()))
+    statuses = together(_register(email), _register(email.upper()))
 
     assert sorted(statuses) == [201, 409]
     assert User.objects.filter(email=email).count() == 1
@@ -61,7 +39,7 @@ def test_concurrent_refresh_with_one_token_yields_one_new_pair():
             .status_code
         )
 
-    assert sorted(_together(refresh, refresh)) == [200, 401]
+    assert sorted(together(refresh, refresh)) == [200, 401]
 
 
 def test_events_reach_the_broker_after_commit():
@@ -85,9 +63,7 @@ def test_a_saga_step_delivered_twice_at_once_creates_one_user():
         "last_name": "Case",
     }
 
-    first, second = _together(
-        lambda: saga.create_user(**kwargs), lambda: saga.create_user(**kwargs)
-    )
+    first, second = together(lambda: saga.create_user(**kwargs), lambda: saga.create_user(**kwargs))
 
     assert first == second and "userId" in first, (first, second)
     assert User.objects.filter(email="twice@example.com").count() == 1

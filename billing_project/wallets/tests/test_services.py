@@ -1,12 +1,12 @@
-import threading
 import uuid
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 
 from common.events.consumer import apply_event
 from common.events.envelope import make_envelope
 from common.events.models import OutboxEvent
+from common.testing.concurrency import together
 from wallets import saga, selectors, services
 from wallets.models import LedgerEntry, Wallet
 from wallets.tests.factories import funded_user, new_user_id
@@ -173,27 +173,6 @@ def test_user_deleted_event_closes_an_empty_wallet():
     assert not Wallet.objects.filter(user_id=user_id).exists()
 
 
-def _run_concurrently(jobs: list) -> list:
-    results: list = [None] * len(jobs)
-    barrier = threading.Barrier(len(jobs))
-
-    def run(index, job):
-        barrier.wait()
-        try:
-            results[index] = job()
-        except Exception as exc:  # noqa: BLE001 - the outcome is what the test inspects
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
-
-
 @pytest.mark.django_db(transaction=True)
 def test_fifty_concurrent_charges_on_a_wallet_that_affords_twenty():
     user_id = funded_user(200)
@@ -202,7 +181,7 @@ def test_fifty_concurrent_charges_on_a_wallet_that_affords_twenty():
         for n in range(50)
     ]
 
-    results = _run_concurrently(jobs)
+    results = together(*jobs)
 
     charged = [r for r in results if isinstance(r, services.Posted)]
     refused = [r for r in results if isinstance(r, services.InsufficientFunds)]
@@ -221,7 +200,7 @@ def test_concurrent_retries_of_one_charge_key_charge_once():
         for _ in range(10)
     ]
 
-    results = _run_concurrently(jobs)
+    results = together(*jobs)
 
     assert all(isinstance(r, services.Posted) for r in results), results
     assert len({r.entry.id for r in results}) == 1
@@ -237,7 +216,7 @@ def test_concurrent_retries_of_one_deposit_key_credit_once():
         for _ in range(10)
     ]
 
-    results = _run_concurrently(jobs)
+    results = together(*jobs)
 
     assert all(isinstance(r, services.Posted) for r in results), results
     assert sum(not r.replayed for r in results) == 1

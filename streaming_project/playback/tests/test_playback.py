@@ -1,12 +1,11 @@
 import re
-import threading
 import time
 
 import pytest
-from django.db import connection
 from rest_framework.test import APIClient
 
 from common.events.models import OutboxEvent
+from common.testing.concurrency import together
 from common.testing.tokens import bearer
 from playback import services
 from playback.models import StreamSession
@@ -171,21 +170,10 @@ def test_concurrent_heartbeats_do_not_double_charge(platform, users, clock, sett
     client = client_for(user_id)
     session_id = start(client, platform.videos["ten_minutes"]).json()["sessionId"]
     clock.advance(seconds=150)
-    barrier = threading.Barrier(8)
-    answers: list = []
-
-    def beat():
-        try:
-            barrier.wait()
-            answers.append(heartbeat(client_for(user_id), session_id).json())
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=beat) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    answers = [
+        answer.json()
+        for answer in together(*[lambda: heartbeat(client_for(user_id), session_id)] * 8)
+    ]
 
     assert [a["charged"] for a in answers] == [30] * 8
     assert platform.balance(user_id) == 970
