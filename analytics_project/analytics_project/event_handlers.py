@@ -17,5 +17,6 @@ HANDLERS: dict[str, str] = {
     "stream.ended": "insights.events.handle_event",
     "video.watched": "insights.events.handle_event",
     "payment.processed": "insights.events.handle_event",
+    "payment.refunded": "insights.events.handle_event",
     "wallet.credited": "insights.events.handle_event",
 }

@@ -24,6 +24,8 @@ class EventSpec:
 
 
 VIEW_TYPES = frozenset({"video.watched", "analytics.view_recorded"})
+# Billing's money moves on a charge: the charge, and its refund (revenue given back).
+PAYMENT_TYPES = frozenset({"payment.processed", "payment.refunded"})
 
 CATALOG: dict[str, EventSpec] = {
     "user.registered": EventSpec("user", "userId", ids=("userId",)),
@@ -43,6 +45,7 @@ CATALOG: dict[str, EventSpec] = {
         "video", "videoId", ids=("userId", "videoId"), amounts=("watchSeconds",)
     ),
     "payment.processed": EventSpec("user", "userId", ids=("userId",), amounts=("amount",)),
+    "payment.refunded": EventSpec("user", "userId", ids=("userId",), amounts=("amount",)),
     "wallet.credited": EventSpec("user", "userId", ids=("userId",), amounts=("amount",)),
     "analytics.view_recorded": EventSpec(
         "video", "videoId", ids=("userId", "videoId"), amounts=("watchSeconds",)
@@ -91,8 +94,8 @@ def event_normalize(*, type: str, data: dict) -> dict:
                 f"{type} needs an integer {key} from 0 to {MAX_AMOUNT}, got {value!r}"
             )
     video_id = payload.get("videoId")
-    if type == "payment.processed" and video_id is not None and not _fits(video_id):
-        raise InvalidEvent(f"payment.processed videoId must be an integer, got {video_id!r}")
+    if type in PAYMENT_TYPES and video_id is not None and not _fits(video_id):
+        raise InvalidEvent(f"{type} videoId must be an integer, got {video_id!r}")
     if payload.get(spec.aggregate_key) in (None, ""):
         raise InvalidEvent(f"{type} lacks {spec.aggregate_key}")
     return payload

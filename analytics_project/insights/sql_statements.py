@@ -2,62 +2,30 @@
 extraction of one range of the store, and one statement per read model, with the event types
 each statement reads."""
 
-from insights.event_specs import VIEW_TYPES
+from insights.event_specs import PAYMENT_TYPES, VIEW_TYPES
+from insights.sql_expressions import integer, last, number, text
 
 VIEWS = tuple(sorted(VIEW_TYPES))
 DESCRIBES_VIDEO = ("video.uploaded", "video.ready")
-# Types whose ids `insights.event_specs` guarantees (payment.processed's videoId is optional).
+# A refund is revenue given back: its amount is extracted negative, so sums over both are net.
+PAYMENTS = tuple(sorted(PAYMENT_TYPES))
+# Types whose ids `insights.event_specs` guarantees (a payment's videoId is optional).
 HAS_USER = (
     "user.registered", "user.logged_in", "user.deleted", "stream.started", "stream.ended",
-    *VIEWS, "payment.processed", "wallet.credited",
-    "analytics.profile_created", "analytics.profile_deleted",
+    *VIEWS, *PAYMENTS, "wallet.credited", "analytics.profile_created", "analytics.profile_deleted",
 )  # fmt: skip
 HAS_VIDEO = ("video.uploaded", "video.ready", "video.failed", "video.deleted",
              "stream.started", "stream.ended", *VIEWS)  # fmt: skip
 # The events that give a user or a video a row of its own (stream events only count).
 USER_ROWS = tuple(t for t in HAS_USER if not t.startswith("stream."))
 VIDEO_ROWS = ("video.uploaded", "video.ready", "video.failed", "video.deleted", *VIEWS,
-              "payment.processed")  # fmt: skip
+              *PAYMENTS)  # fmt: skip
 # Events that always touch the platform totals (a video becoming ready does too).
 TOUCH_PLATFORM = ("user.registered", "user.logged_in", "stream.started", "stream.ended", *VIEWS,
-                  "payment.processed", "wallet.credited")  # fmt: skip
-DAILY = (*VIEWS, "payment.processed", "wallet.credited", "user.registered", "stream.started")
+                  *PAYMENTS, "wallet.credited")  # fmt: skip
+DAILY = (*VIEWS, *PAYMENTS, "wallet.credited", "user.registered", "stream.started")
 # A temporary table of this size gets statistics before it is joined (a replay's, say).
 ANALYZE_FROM_ROWS = 20_000
-
-
-def _text(key: str, limit: int) -> str:
-    """SQL for `projections.rows.text`: a non-empty JSON string, cut to `limit`, else NULL."""
-    value = f"(e.payload->>'{key}')"
-    return (
-        f"CASE WHEN jsonb_typeof(e.payload->'{key}') = 'string' AND {value} <> '' "
-        f"THEN left({value}, {limit}) END"
-    )
-
-
-def _integer(key: str) -> str:
-    """SQL for `projections.rows.integer` (nested CASEs: SQL does not promise AND's order)."""
-    value = f"(e.payload->>'{key}')"
-    return (
-        f"CASE WHEN jsonb_typeof(e.payload->'{key}') = 'number' THEN "
-        f"CASE WHEN {value} ~ '^-?[0-9]+$' THEN "
-        f"CASE WHEN {value}::numeric BETWEEN -9223372036854775808 AND 9223372036854775807 "
-        f"THEN {value}::bigint END END END"
-    )
-
-
-def _number(key: str) -> str:
-    """SQL for `projections.rows.number`."""
-    value = f"(e.payload->>'{key}')"
-    return (
-        f"CASE WHEN jsonb_typeof(e.payload->'{key}') = 'number' THEN "
-        f"CASE WHEN abs({value}::numeric) < 1e308 THEN {value}::float8 END END"
-    )
-
-
-def _last(expression: str, where: str) -> str:
-    """The value of `expression` at the last event (by position) matching `where`, or NULL."""
-    return f"(array_agg({expression} ORDER BY position DESC) FILTER (WHERE {where}))[1]"
 
 
 # {kind}: TEMP for a batch (one session reads them), UNLOGGED for a replay's build, whose writes
@@ -87,22 +55,23 @@ SELECT
     e.position, e.type, e.occurred_at, (e.occurred_at AT TIME ZONE 'UTC')::date,
     CASE WHEN e.type IN %(has_user)s THEN (e.payload->>'userId')::bigint END,
     CASE WHEN e.type IN %(has_video)s THEN (e.payload->>'videoId')::bigint
-         WHEN e.type = 'payment.processed' THEN nullif((e.payload->>'videoId')::bigint, 0)
+         WHEN e.type IN %(payments)s THEN nullif((e.payload->>'videoId')::bigint, 0)
     END,
     CASE WHEN e.type IN %(views)s THEN (e.payload->>'watchSeconds')::bigint
          WHEN e.type IN ('payment.processed', 'wallet.credited')
          THEN (e.payload->>'amount')::bigint
+         WHEN e.type = 'payment.refunded' THEN -(e.payload->>'amount')::bigint
     END,
-    CASE WHEN e.type IN %(views)s THEN coalesce({_text("sessionId", 64)}, '') END,
-    CASE WHEN e.type IN %(describes)s THEN {_text("title", 255)} END,
-    CASE WHEN e.type IN %(describes)s THEN {_text("category", 100)} END,
-    CASE WHEN e.type IN %(describes)s THEN {_number("duration")} END,
-    CASE WHEN e.type IN %(describes)s THEN {_integer("pricePerMinute")} END,
-    CASE WHEN e.type IN %(describes)s THEN {_integer("uploadedBy")} END,
+    CASE WHEN e.type IN %(views)s THEN coalesce({text("sessionId", 64)}, '') END,
+    CASE WHEN e.type IN %(describes)s THEN {text("title", 255)} END,
+    CASE WHEN e.type IN %(describes)s THEN {text("category", 100)} END,
+    CASE WHEN e.type IN %(describes)s THEN {number("duration")} END,
+    CASE WHEN e.type IN %(describes)s THEN {integer("pricePerMinute")} END,
+    CASE WHEN e.type IN %(describes)s THEN {integer("uploadedBy")} END,
     CASE WHEN e.type IN ('user.registered', 'analytics.profile_created')
-         THEN {_text("email", 254)} END,
-    CASE WHEN e.type = 'user.registered' THEN {_text("firstName", 50)} END,
-    CASE WHEN e.type = 'user.registered' THEN {_text("lastName", 50)} END
+         THEN {text("email", 254)} END,
+    CASE WHEN e.type = 'user.registered' THEN {text("firstName", 50)} END,
+    CASE WHEN e.type = 'user.registered' THEN {text("lastName", 50)} END
 FROM insights_storedevent e
 WHERE e.position > %(after)s AND e.position <= %(upto)s
   AND (%(from_time)s::timestamptz IS NULL OR e.occurred_at >= %(from_time)s::timestamptz)
@@ -140,17 +109,17 @@ SELECT
 FROM (
     SELECT
         user_id,
-        {_last(f"CASE WHEN {_RESETS} THEN '' ELSE email END", f"{_RESETS} OR email IS NOT NULL")} AS email,
-        {_last(f"CASE WHEN {_RESETS} THEN '' ELSE first_name END", f"{_RESETS} OR first_name IS NOT NULL")} AS first_name,
-        {_last(f"CASE WHEN {_RESETS} THEN '' ELSE last_name END", f"{_RESETS} OR last_name IS NOT NULL")} AS last_name,
-        {_last(_ACTIVATES, f"{_ACTIVATES} OR {_DEACTIVATES}")} AS profile_active,
+        {last(f"CASE WHEN {_RESETS} THEN '' ELSE email END", f"{_RESETS} OR email IS NOT NULL")} AS email,
+        {last(f"CASE WHEN {_RESETS} THEN '' ELSE first_name END", f"{_RESETS} OR first_name IS NOT NULL")} AS first_name,
+        {last(f"CASE WHEN {_RESETS} THEN '' ELSE last_name END", f"{_RESETS} OR last_name IS NOT NULL")} AS last_name,
+        {last(_ACTIVATES, f"{_ACTIVATES} OR {_DEACTIVATES}")} AS profile_active,
         (array_agg(occurred_at ORDER BY position) FILTER (WHERE type = 'user.registered'))[1]
             AS registered_at,
-        {_last("occurred_at", _RESETS)} AS deleted_at,
-        {_last("occurred_at", "type = 'user.logged_in'")} AS last_login_at,
+        {last("occurred_at", _RESETS)} AS deleted_at,
+        {last("occurred_at", "type = 'user.logged_in'")} AS last_login_at,
         count(*) FILTER (WHERE type IN %(views)s) AS views,
         coalesce(sum(amount) FILTER (WHERE type IN %(views)s), 0) AS watch_seconds,
-        coalesce(sum(amount) FILTER (WHERE type = 'payment.processed'), 0) AS amount_spent,
+        coalesce(sum(amount) FILTER (WHERE type IN %(payments)s), 0) AS amount_spent,
         coalesce(sum(amount) FILTER (WHERE type = 'wallet.credited'), 0) AS amount_deposited,
         max(occurred_at) FILTER (WHERE type IN %(views)s) AS last_viewed_at,
         min(position) FILTER (WHERE type = 'user.registered') AS first_registered,
@@ -186,16 +155,16 @@ SELECT
 FROM (
     SELECT
         video_id,
-        {_last("title", "title IS NOT NULL")} AS title,
-        {_last("category", "category IS NOT NULL")} AS category,
-        {_last("duration", "duration IS NOT NULL")} AS duration,
-        {_last("price", "price IS NOT NULL")} AS price,
-        {_last("uploaded_by", "uploaded_by IS NOT NULL")} AS uploaded_by,
-        {_last("CASE type WHEN 'video.ready' THEN 'ready' ELSE 'failed' END", "type IN ('video.ready', 'video.failed')")} AS last_state,
+        {last("title", "title IS NOT NULL")} AS title,
+        {last("category", "category IS NOT NULL")} AS category,
+        {last("duration", "duration IS NOT NULL")} AS duration,
+        {last("price", "price IS NOT NULL")} AS price,
+        {last("uploaded_by", "uploaded_by IS NOT NULL")} AS uploaded_by,
+        {last("CASE type WHEN 'video.ready' THEN 'ready' ELSE 'failed' END", "type IN ('video.ready', 'video.failed')")} AS last_state,
         bool_or(type = 'video.uploaded') AS uploaded,
         count(*) FILTER (WHERE type IN %(views)s) AS views,
         coalesce(sum(amount) FILTER (WHERE type IN %(views)s), 0) AS watch_seconds,
-        coalesce(sum(amount) FILTER (WHERE type = 'payment.processed'), 0) AS revenue,
+        coalesce(sum(amount) FILTER (WHERE type IN %(payments)s), 0) AS revenue,
         max(occurred_at) FILTER (WHERE type IN %(views)s) AS last_viewed_at,
         min(position) FILTER (WHERE type = 'video.ready') AS first_ready,
         min(position) FILTER (WHERE type = 'video.deleted') AS first_deleted
@@ -285,7 +254,7 @@ FROM (
     SELECT
         count(*) FILTER (WHERE type IN %(views)s) AS views,
         coalesce(sum(amount) FILTER (WHERE type IN %(views)s), 0) AS watch_seconds,
-        coalesce(sum(amount) FILTER (WHERE type = 'payment.processed'), 0) AS revenue,
+        coalesce(sum(amount) FILTER (WHERE type IN %(payments)s), 0) AS revenue,
         count(*) FILTER (WHERE type = 'payment.processed') AS charges,
         coalesce(sum(amount) FILTER (WHERE type = 'wallet.credited'), 0) AS deposits,
         count(*) FILTER (WHERE type = 'stream.started') AS streams_started,
@@ -319,7 +288,7 @@ FROM (
     SELECT day,
         count(*) FILTER (WHERE type IN %(views)s) AS views,
         coalesce(sum(amount) FILTER (WHERE type IN %(views)s), 0) AS watch_seconds,
-        coalesce(sum(amount) FILTER (WHERE type = 'payment.processed'), 0) AS revenue,
+        coalesce(sum(amount) FILTER (WHERE type IN %(payments)s), 0) AS revenue,
         coalesce(sum(amount) FILTER (WHERE type = 'wallet.credited'), 0) AS deposits,
         count(*) FILTER (WHERE type = 'user.registered') AS new_users,
         count(*) FILTER (WHERE type = 'stream.started') AS streams_started
@@ -338,6 +307,7 @@ ON CONFLICT (generation, day) DO UPDATE SET views = m.views + EXCLUDED.views,
 def statement_params(**values) -> dict:
     return {
         "views": VIEWS,
+        "payments": PAYMENTS,
         "describes": DESCRIBES_VIDEO,
         "has_user": HAS_USER,
         "has_video": HAS_VIDEO,

@@ -17,6 +17,7 @@ class DailyMetrics(Projector):
         "video.watched": "on_view",
         "analytics.view_recorded": "on_view",
         "payment.processed": "on_payment",
+        "payment.refunded": "on_refund",
         "wallet.credited": "on_wallet_credited",
         "user.registered": "on_user_registered",
         "stream.started": "on_stream_started",
@@ -65,6 +66,10 @@ class DailyMetrics(Projector):
 
     def on_payment(self, e) -> None:
         self.metric(self.day_of(e)).revenue += e.payload["amount"]
+
+    def on_refund(self, e) -> None:
+        # On the refund's own day: a report already given for the charge's day stays as it was.
+        self.metric(self.day_of(e)).revenue -= e.payload["amount"]
 
     def on_wallet_credited(self, e) -> None:
         self.metric(self.day_of(e)).deposits += e.payload["amount"]

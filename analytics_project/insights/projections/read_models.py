@@ -3,7 +3,7 @@
 from types import SimpleNamespace
 
 from insights.bulk import rows_insert
-from insights.event_specs import CATALOG
+from insights.event_specs import CATALOG, PAYMENT_TYPES
 from insights.models import PlatformStats, UserStats, VideoStats, VideoViewer, ViewRecord
 from insights.projections.base import Projector
 from insights.projections.rows import Table, insert_new, integer, number, text
@@ -23,7 +23,7 @@ def _user_id(e) -> int | None:
 def _video_id(e) -> int | None:
     if "videoId" in CATALOG[e.type].ids:
         return e.payload["videoId"]
-    if e.type == "payment.processed":
+    if e.type in PAYMENT_TYPES:
         return e.payload.get("videoId") or None  # optional; 0 and null mean "no video"
     return None
 
@@ -44,6 +44,7 @@ class ReadModels(Projector):
         "video.watched": "on_view",
         "analytics.view_recorded": "on_view",
         "payment.processed": "on_payment",
+        "payment.refunded": "on_refund",
         "wallet.credited": "on_wallet_credited",
     }
 
@@ -226,12 +227,18 @@ class ReadModels(Projector):
 
     def on_payment(self, e) -> None:
         """Billing's charge is the one source of revenue (stream events only echo it)."""
-        amount = e.payload["amount"]
+        self._revenue(e, e.payload["amount"])
+        self.totals().charges += 1
+
+    def on_refund(self, e) -> None:
+        """A refunded charge is revenue given back: what the user spent, the video earned."""
+        self._revenue(e, -e.payload["amount"])
+
+    def _revenue(self, e, amount: int) -> None:
         self.user(e.payload["userId"]).amount_spent += amount
         if video_id := _video_id(e):
             self.video(video_id).revenue += amount
         self.totals().revenue += amount
-        self.totals().charges += 1
 
     def on_wallet_credited(self, e) -> None:
         self.user(e.payload["userId"]).amount_deposited += e.payload["amount"]

@@ -44,9 +44,9 @@ def watched(*, user: int, video: int, seconds: int = 60, when=None, **extra):
     )
 
 
-def paid(*, user: int, video: int, amount: int, when=None):
+def paid(*, user: int, video: int, amount: int, when=None, type="payment.processed"):
     return bus_event(
-        "payment.processed",
+        type,
         when=when,
         transactionId=uuid.uuid4().int % 10**9,
         userId=user,

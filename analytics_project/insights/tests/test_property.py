@@ -81,6 +81,7 @@ EVENTS = st.one_of(
     ),
     event("analytics.view_recorded", userId=users, videoId=videos, watchSeconds=cents),
     event("payment.processed", userId=users, videoId=payment_videos, amount=cents),
+    event("payment.refunded", userId=users, videoId=payment_videos, amount=cents),
     event("wallet.credited", userId=users, amount=cents),
 )
 

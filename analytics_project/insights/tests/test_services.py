@@ -123,6 +123,20 @@ def test_revenue_comes_from_billing_charges():
     assert (user["amountSpent"], user["amountDeposited"]) == (50, 5000)
 
 
+def test_a_refunded_charge_is_revenue_given_back():
+    ready(video=2)
+    paid(user=1, video=2, amount=25)
+    paid(user=1, video=2, amount=30)
+    paid(user=1, video=2, amount=30, type="payment.refunded")
+
+    revenue = selectors.revenue_get(today=timezone.now().date())
+
+    assert (revenue["totalRevenue"], revenue["daily"], revenue["monthly"]) == (25, 25, 25)
+    assert revenue["byVideo"][0]["revenue"] == 25
+    assert selectors.platform_stats_get()["totalCharges"] == 2
+    assert selectors.user_history_get(user_id=1)["amountSpent"] == 25
+
+
 def test_user_deleted_forgets_the_history_but_keeps_the_counts():
     registered(user=8)
     watched(user=8, video=3, seconds=30)
