@@ -1,6 +1,5 @@
 """The embedded broker's kombu transport (see the package docstring for what it adds)."""
 
-import fcntl
 import logging
 import os
 import threading
@@ -15,6 +14,7 @@ from kombu.transport import filesystem, virtual
 from kombu.utils.encoding import bytes_to_str, str_to_bytes
 from kombu.utils.json import dumps, loads
 
+from common.broker.files import folders, locked, move_back
 from common.broker.owners import current_owner, owner_alive
 
 logger = logging.getLogger(__name__)
@@ -184,7 +184,7 @@ class Channel(filesystem.Channel):
             return
         claimed = self.connection.claimed.pop(delivery_tag, None)
         if claimed is not None:
-            _move_back(claimed, Path(self.data_folder_in))
+            move_back(claimed, Path(self.data_folder_in))
 
     # queues and their owners
 
@@ -200,7 +200,7 @@ class Channel(filesystem.Channel):
         exchange = exchange or "amq.direct"
         self.state.binding_delete(queue, exchange, routing_key)
         row = self.typeof(exchange).prepare_bind(queue, exchange, routing_key, arguments)
-        with _locked(self._exchange_file(exchange)) as handle:
+        with locked(self._exchange_file(exchange)) as handle:
             if handle is None:
                 return
             table = [filesystem.exchange_queue_t(*r) for r in loads(handle.read() or "[]")]
@@ -228,21 +228,21 @@ class Channel(filesystem.Channel):
         """Requeue what dead processes had claimed; drop queues whose declarers all died."""
         self._next_recovery = time.monotonic() + RECOVERY_SECONDS
         queue_folder = Path(self.data_folder_in)
-        for folder in _folders(self.unacked_root):
+        for folder in folders(self.unacked_root):
             if owner_alive(folder.name):
                 continue
-            for claimed in _folders(folder, files=True):
-                _move_back(claimed, queue_folder)
+            for claimed in folders(folder, files=True):
+                move_back(claimed, queue_folder)
             # Another recovery may be emptying it too; whichever removes it last wins.
             with suppress(OSError):
                 folder.rmdir()
-        for mark in _folders(self.transient_marks, files=True):
+        for mark in folders(self.transient_marks, files=True):
             self._update_mark(mark.name)
 
     def _update_mark(self, queue: str, *, add: str = "", remove: str = "") -> None:
         """Record who declared an auto-delete queue; drop it once none of them is alive."""
         mark = self.transient_marks / queue
-        with _locked(mark, create=bool(add)) as handle:
+        with locked(mark, create=bool(add)) as handle:
             if handle is None:
                 return
             owners = {owner for owner in handle.read().split() if owner_alive(owner)}
@@ -309,52 +309,3 @@ class Transport(filesystem.Transport):
             else:
                 self._pause = self.polling_interval
                 return
-
-
-def _folders(folder: Path, *, files: bool = False) -> list[Path]:
-    """The sub-folders of `folder` (or its files), none if it does not exist."""
-    try:
-        entries = list(os.scandir(folder))
-    except FileNotFoundError:
-        return []
-    return [Path(e.path) for e in entries if (e.is_file() if files else e.is_dir())]
-
-
-def _move_back(claimed: Path, queue_folder: Path) -> None:
-    # Gone already: acked meanwhile, or moved back by a concurrent recovery.
-    with suppress(FileNotFoundError):
-        os.rename(claimed, queue_folder / claimed.name)
-
-
-class _locked:
-    """An exclusively locked mark file, or None if it vanished before the lock was ours.
-
-    The inode is checked after locking: a mark unlinked by another process while this one
-    waited must not be written to (nobody would ever read it again).
-    """
-
-    def __init__(self, path: Path, *, create: bool = False):
-        self.path, self.create, self.handle = path, create, None
-
-    def __enter__(self):
-        while True:
-            try:
-                handle = open(self.path, "a+" if self.create else "r+")  # noqa: SIM115
-            except FileNotFoundError:
-                return None
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                same = os.fstat(handle.fileno()).st_ino == os.stat(self.path).st_ino
-            except FileNotFoundError:
-                same = False
-            if same:
-                handle.seek(0)
-                self.handle = handle
-                return handle
-            handle.close()
-            if not self.create:
-                return None
-
-    def __exit__(self, *exc):
-        if self.handle is not None:
-            self.handle.close()  # closing releases the lock
