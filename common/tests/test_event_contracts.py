@@ -26,6 +26,7 @@ from common.events.topology import topic_matches
 from common.paths import REPO_ROOT
 from common.service_registry import SERVICES
 from common.testing.doc_tables import table_shown
+from common.testing.sources import production_modules
 
 EVENTS_PAGE = REPO_ROOT / "docs" / "events.md"
 PUBLISH_CALL = re.compile(r"""\bpublish\(\s*["']([a-z_.]+)["']""")
@@ -46,10 +47,7 @@ def event_handlers(service: str) -> dict:
 
 
 def production_sources(service: str):
-    for path in sorted((REPO_ROOT / f"{service}_project").rglob("*.py")):
-        parts = path.relative_to(REPO_ROOT).parts
-        if not {"tests", "bench", "migrations"} & set(parts):
-            yield path
+    return production_modules(REPO_ROOT / f"{service}_project")
 
 
 def published_types(service: str) -> set[str]:
