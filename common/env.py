@@ -158,7 +158,8 @@ def metrics_multiprocess() -> bool:
 
 
 def worker_metrics_port() -> int | None:
-    return ENV.int("STREAMIFY_WORKER_METRICS_PORT", default=0) or None
+    port = ENV.str("STREAMIFY_WORKER_METRICS_PORT", default="")
+    return int(port) if port else None
 
 
 # --- secrets ------------------------------------------------------------------------------------
