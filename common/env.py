@@ -32,6 +32,12 @@ def dev_mode() -> bool:
     return flag("STREAMIFY_DEV")
 
 
+def verbatim(name: str) -> str:
+    """A value exactly as set, "" if unset: for secrets. django-environ reads a leading `$` as
+    the name of another variable, and a random secret may well begin with one."""
+    return ENV.ENVIRON.get(name, "")
+
+
 def names(name: str) -> list[str]:
     """A comma-separated list, blanks dropped."""
     return [item.strip() for item in ENV.list(name, default=[]) if item.strip()]
@@ -167,7 +173,7 @@ def worker_metrics_port() -> int | None:
 
 def pem(name: str) -> str | None:
     """A key from `name` (PEM, `\\n` for new lines) or from the file `<name>_FILE` names."""
-    value = ENV.str(name, default="")
+    value = verbatim(name)
     if value:
         return value.replace("\\n", "\n")
     path = ENV.str(f"{name}_FILE", default="")
@@ -178,7 +184,7 @@ def pem(name: str) -> str | None:
 
 def secret(name: str, *, length: int = 50) -> str:
     """Return secret `name` from the environment; in dev mode make one up once, under var/."""
-    value = ENV.str(name, default="")
+    value = verbatim(name)
     if value:
         return value
     if not dev_mode():

@@ -143,7 +143,8 @@ class MessageField(serializers.CharField):
 
 
 class TrueField(serializers.BooleanField):
-    """A flag every answer of its shape carries as true (`success`, the original's)."""
+    """A flag an answer of its shape always carries as true (`success`, the original's); an
+    answer without the thing it confirms is another shape (`RefundedSerializer`'s `false`)."""
 
     def __init__(self, **kwargs):
         super().__init__(read_only=True, **kwargs)

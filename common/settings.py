@@ -138,7 +138,8 @@ def call_settings() -> dict:
         "GRPC_TIMEOUT": ENV.float("STREAMIFY_GRPC_TIMEOUT", default=2.0),
         # /health/ready answers are reused this long (common.health).
         "READY_CACHE_SECONDS": ENV.float("STREAMIFY_READY_CACHE_SECONDS", default=2.0),
-        "METRICS_ALLOW": env.names("STREAMIFY_METRICS_ALLOW") or list(METRICS_NETWORKS),
+        # Set but empty: nobody may read /metrics.
+        "METRICS_ALLOW": ENV.list("STREAMIFY_METRICS_ALLOW", default=list(METRICS_NETWORKS)),
         "REDIS_URL": env.redis_url(),
         # Saga steps made to fail on purpose, by name: a test switch (dev mode only).
         "SAGA_FAIL_STEPS": env.names("STREAMIFY_SAGA_FAIL_STEPS"),

@@ -199,13 +199,17 @@ class Channel(filesystem.Channel):
         # the binding would stay: it is dropped from the file itself.
         exchange = exchange or "amq.direct"
         self.state.binding_delete(queue, exchange, routing_key)
-        row = self.typeof(exchange).prepare_bind(queue, exchange, routing_key, arguments)
+        key, pattern, queue = self.typeof(exchange).prepare_bind(
+            queue, exchange, routing_key, arguments
+        )
+        # Written as kombu's filesystem bind writes it: a missing pattern is "".
+        row = filesystem.exchange_queue_t(key or "", pattern or "", queue or "")
         with locked(self._exchange_file(exchange)) as handle:
             if handle is None:
                 return
             table = [filesystem.exchange_queue_t(*r) for r in loads(handle.read() or "[]")]
-            if filesystem.exchange_queue_t(*row) in table:
-                table.remove(filesystem.exchange_queue_t(*row))
+            if row in table:
+                table.remove(row)
                 handle.seek(0)
                 handle.write(dumps(table))
                 handle.truncate()

@@ -69,11 +69,13 @@ def dead_letter_queue(service: str) -> Queue:
     )
 
 
-def declare_topology(connection, service: str) -> None:
+def declare_topology(connection, service: str, *, prune: bool = False) -> None:
     """Declare both exchanges, the service's event queue with its bindings, and its DLQ.
 
-    A binding to a type the service no longer handles is removed: a broker keeps bindings
-    across deploys, so a dropped handler would otherwise still draw its events to the queue."""
+    `prune` also removes the queue's bindings to types the service no longer handles: a broker
+    keeps bindings across deploys, so a dropped handler would still draw its events. Only the
+    deploy's prepare step prunes (`setup_broker`); a worker starting only adds, so an older
+    replica restarting during a rollout cannot unbind what the new version handles."""
     channel = connection.default_channel
     EVENTS_EXCHANGE(channel).declare()
     DEAD_LETTER_EXCHANGE(channel).declare()
@@ -81,6 +83,6 @@ def declare_topology(connection, service: str) -> None:
     if handled:
         queue = events_queue(service)(channel)
         queue.declare()
-        for type in sorted(set(BUS_TYPES) - set(handled)):
+        for type in sorted(set(BUS_TYPES) - set(handled)) if prune else ():
             queue.unbind_from(EVENTS_EXCHANGE, routing_key=type)
     dead_letter_queue(service)(channel).declare()

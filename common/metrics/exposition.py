@@ -25,7 +25,7 @@ from common.metrics.state import StateCollector
 
 @cache
 def allowed_networks() -> tuple:
-    return tuple(ipaddress.ip_network(n) for n in settings.METRICS_ALLOW)
+    return tuple(ipaddress.ip_network(n.strip()) for n in settings.METRICS_ALLOW if n.strip())
 
 
 def allowed(address: str) -> bool:

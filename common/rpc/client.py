@@ -6,12 +6,6 @@ import grpc
 from django.conf import settings
 
 from common.breakers.failures import TRANSIENT_GRPC_CODES
-from common.env import grpc_target
-
-
-def target_of(service: str) -> str:
-    """Where `service` answers gRPC: `<SERVICE>_GRPC_TARGET`, else 127.0.0.1:<SERVICE>_GRPC_PORT."""
-    return grpc_target(service)
 
 
 @cache

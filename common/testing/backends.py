@@ -4,14 +4,13 @@ import os
 import socket
 from urllib.parse import urlparse
 
-from common.env import flag
+from common.env import DEFAULT_POSTGRES_SERVER, flag
 
-DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432"
 DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672//"
 
 
 def postgres_url() -> str:
-    return os.environ.get("STREAMIFY_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+    return os.environ.get("STREAMIFY_TEST_POSTGRES_URL", DEFAULT_POSTGRES_SERVER)
 
 
 def amqp_url() -> str:

@@ -53,3 +53,10 @@ def test_unset_optional_values_are_none(monkeypatch):
     assert (env.redis_url(), env.traces_folder(), env.worker_metrics_port()) == (None,) * 3
     monkeypatch.setenv("STREAMIFY_WORKER_METRICS_PORT", "9100")
     assert env.worker_metrics_port() == 9100
+
+
+def test_a_secret_is_read_as_set_even_when_it_begins_with_a_dollar(monkeypatch):
+    monkeypatch.setenv("STREAMIFY_SOME_SECRET_KEY", "$abc")
+    monkeypatch.setenv("JWT_PUBLIC_KEY", "$line\\nnext")
+    assert env.secret("STREAMIFY_SOME_SECRET_KEY") == "$abc"
+    assert env.pem("JWT_PUBLIC_KEY") == "$line\nnext"

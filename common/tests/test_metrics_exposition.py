@@ -35,6 +35,12 @@ def test_the_operator_names_the_networks(monkeypatch):
     assert not exposition.allowed("127.0.0.1")
 
 
+def test_an_empty_list_lets_nobody_read(monkeypatch):
+    monkeypatch.setenv("STREAMIFY_METRICS_ALLOW", "")
+    monkeypatch.setattr(settings, "METRICS_ALLOW", call_settings()["METRICS_ALLOW"])
+    assert not exposition.allowed("127.0.0.1")
+
+
 def test_a_refused_client_gets_a_json_403_and_no_figures():
     request = RequestFactory().get("/metrics", REMOTE_ADDR="203.0.113.5")
     answer = exposition.metrics(request)

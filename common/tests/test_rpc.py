@@ -9,7 +9,7 @@ import pytest
 
 from common.paths import REPO_ROOT
 from common.rpc import protos
-from common.rpc.client import GrpcUnavailable, call, channel_to, target_of
+from common.rpc.client import GrpcUnavailable, call, channel_to
 from common.testing.processes import free_port
 
 
@@ -98,14 +98,6 @@ def test_call_to_nothing_fails_fast_as_unavailable():
 def test_channel_is_cached_per_target():
     assert channel_to("127.0.0.1:1") is channel_to("127.0.0.1:1")
     assert channel_to("127.0.0.1:1") is not channel_to("127.0.0.1:2")
-
-
-def test_target_comes_from_env(monkeypatch):
-    monkeypatch.delenv("VIDEO_GRPC_TARGET", raising=False)
-    monkeypatch.setenv("VIDEO_GRPC_PORT", "6000")
-    assert target_of("video") == "127.0.0.1:6000"
-    monkeypatch.setenv("VIDEO_GRPC_TARGET", "video:50052")
-    assert target_of("video") == "video:50052"
 
 
 def test_breaker_hook_wraps_the_call():

@@ -2,7 +2,7 @@
 an earlier deploy, to a type the service no longer handles, is removed when it starts again."""
 
 import pytest
-from kombu import Connection, Producer, Queue
+from kombu import Connection, Exchange, Producer, Queue
 
 from common.broker import connect
 from common.events import topology
@@ -42,13 +42,38 @@ def routed(connection, *types: str) -> list[str]:
     return arrived
 
 
-def test_a_binding_to_a_type_no_longer_handled_is_removed(broker, monkeypatch):
+def test_the_prepare_step_removes_a_binding_to_a_type_no_longer_handled(broker, monkeypatch):
     handled = ["user.deleted", "user.registered"]
     monkeypatch.setattr(topology, "handled_types", lambda service: handled)
     topology.declare_topology(broker, "probe")
     assert routed(broker, "user.registered", "user.deleted") == ["user.registered", "user.deleted"]
 
+    # A worker of the new version starting (or an old one restarting) only adds bindings.
     handled = ["user.deleted"]
     topology.declare_topology(broker, "probe")
+    assert routed(broker, "user.registered", "user.deleted") == ["user.registered", "user.deleted"]
+
+    topology.declare_topology(broker, "probe", prune=True)
 
     assert routed(broker, "user.registered", "video.ready", "user.deleted") == ["user.deleted"]
+
+
+def test_the_embedded_broker_unbinds_from_a_direct_exchange_too(tmp_path):
+    exchange = Exchange("probe.direct", type="direct")
+    with connect(tmp_path / "broker") as connection:
+        channel = connection.default_channel
+        queue = Queue("probe.q", exchange=exchange, routing_key="dropped")(channel)
+        queue.declare()
+        queue.bind_to(exchange, routing_key="marker")
+        queue.unbind_from(exchange, routing_key="dropped")
+
+        producer = Producer(channel, exchange=exchange)
+        for key in ("dropped", "marker"):
+            producer.publish({"key": key}, routing_key=key, serializer="json")
+        reader = connection.SimpleQueue(Queue("probe.q", no_declare=True))
+        try:
+            first = reader.get(timeout=10)
+        finally:
+            reader.close()
+
+    assert first.payload == {"key": "marker"}

@@ -6,7 +6,7 @@ import sys
 
 import yaml
 
-from common.env import ENV
+from common.env import verbatim
 from common.paths import REPO_ROOT
 from deploy import k8s
 
@@ -46,8 +46,8 @@ def main() -> int:
             "STREAMIFY_MEDIA_BUCKET": args.media_bucket,
             "STREAMIFY_MEDIA_ENDPOINT_URL": args.media_endpoint_url,
             "STREAMIFY_MEDIA_REGION": args.media_region,
-            "AWS_ACCESS_KEY_ID": ENV.str("AWS_ACCESS_KEY_ID", default=""),
-            "AWS_SECRET_ACCESS_KEY": ENV.str("AWS_SECRET_ACCESS_KEY", default=""),
+            "AWS_ACCESS_KEY_ID": verbatim("AWS_ACCESS_KEY_ID"),
+            "AWS_SECRET_ACCESS_KEY": verbatim("AWS_SECRET_ACCESS_KEY"),
         }
         made = k8s.secrets(
             overlay=args.overlay,

@@ -85,9 +85,10 @@ def _http_health(pool: ThreadPoolExecutor, service: str):
 def _grpc_health(service: str) -> dict:
     from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-    from common.rpc.client import channel_to, target_of
+    from common.env import grpc_target
+    from common.rpc.client import channel_to
 
-    target = target_of(service)
+    target = grpc_target(service)
     stub = health_pb2_grpc.HealthStub(channel_to(target))
     try:
         with breakers.guarded(f"{service}-grpc"):

@@ -13,8 +13,9 @@ from django.conf import settings
 from common import upstreams
 from common.auth.service_tokens import authorization_header
 from common.breakers import UpstreamUnavailable, guarded
+from common.env import grpc_target
 from common.errors import DomainError
-from common.rpc.client import channel_to, target_of
+from common.rpc.client import channel_to
 from common.rpc.protos import proto_modules
 
 VIDEO_BREAKER = "video-grpc"
@@ -65,7 +66,7 @@ def video_get(*, video_id: int) -> VideoInfo:
     if not 0 < video_id < 2**63:
         raise VideoNotFound(video_id)
     pb2, pb2_grpc = proto_modules("video")
-    stub = pb2_grpc.VideoServiceStub(channel_to(target_of("video")))
+    stub = pb2_grpc.VideoServiceStub(channel_to(grpc_target("video")))
     try:
         with guarded(VIDEO_BREAKER):
             reply = stub.GetVideo(

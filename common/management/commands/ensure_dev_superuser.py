@@ -14,7 +14,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if not env.dev_mode():
             raise CommandError("the dev superuser exists only in embedded mode (STREAMIFY_DEV=1)")
-        password = env.ENV.str("STREAMIFY_ADMIN_PASSWORD", default=DEV_PASSWORD)
+        password = env.verbatim("STREAMIFY_ADMIN_PASSWORD") or DEV_PASSWORD
         User = get_user_model()
         login = DEV_EMAIL if User.USERNAME_FIELD == "email" else DEV_USER
         if User._default_manager.filter(**{User.USERNAME_FIELD: login}).exists():
