@@ -41,10 +41,6 @@ class Memo:
             return self._value
 
 
-def ready_cache_seconds() -> float:
-    return settings.READY_CACHE_SECONDS
-
-
 def _timed(check) -> dict:
     started = time.perf_counter()
     try:
@@ -84,11 +80,11 @@ def _checked() -> tuple[dict, bool]:
     return payload, healthy
 
 
-_readiness = Memo(_checked, ready_cache_seconds())
+_readiness = Memo(_checked, settings.READY_CACHE_SECONDS)
 
 
 def health_payload() -> tuple[dict, bool]:
-    """This service's own checks (at most `ready_cache_seconds` old) and whether all are up."""
+    """This service's own checks (at most `READY_CACHE_SECONDS` old) and whether all are up."""
     payload, healthy = _readiness.get()
     return dict(payload), healthy
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from common import breakers, upstreams
 from common.env import service_url
-from common.health import Memo, health_payload, ready_cache_seconds
+from common.health import Memo, health_payload
 from common.service_registry import GRPC_SERVICES, UPSTREAMS
 
 HEALTH_TIMEOUT = (1.0, 2.0)
@@ -114,7 +114,7 @@ def _upstreams_health() -> dict:
     return by_service
 
 
-_upstreams = Memo(_upstreams_health, ready_cache_seconds())
+_upstreams = Memo(_upstreams_health, settings.READY_CACHE_SECONDS)
 
 
 def platform_health() -> tuple[dict, bool]:
@@ -122,7 +122,7 @@ def platform_health() -> tuple[dict, bool]:
 
     The upstream checks go through the breakers, so an open breaker answers instantly and a
     returning service is probed (half-open) by the next health check after the reset timeout.
-    Like the gateway's own checks, they run at most once per `ready_cache_seconds`, however
+    Like the gateway's own checks, they run at most once per `READY_CACHE_SECONDS`, however
     often /health is called.
     """
     payload, healthy = health_payload()
